@@ -1,0 +1,217 @@
+//! `pipeline.toml` → [`Config`]: loading, defaults and validation.
+//!
+//! Each section is defined next to its stage (`[input]` in `read/`, `[clean]` in `clean/`,
+//! ...); this module composes them, owns file loading, and reports every problem at once
+//! with the file and key it concerns. Unknown keys are errors (serde `deny_unknown_fields`).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::clean::CleanConfig;
+use crate::read::InputConfig;
+use crate::write::OutputConfig;
+
+/// Progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressMode {
+    /// A progress bar when stderr is a terminal, periodic log lines otherwise.
+    #[default]
+    Auto,
+    /// Always a progress bar.
+    Bar,
+    /// Always log lines.
+    Log,
+    /// Nothing but the final summary.
+    Off,
+}
+
+/// `[run]`: execution settings that do not change results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// Worker threads; 0 = one per core. Output is identical for any value. Default 0.
+    pub threads: usize,
+    /// Documents per batch flowing through the stages; memory grows with it. Default 2000.
+    pub batch_size: usize,
+    /// Progress display: `auto`, `bar`, `log` or `off`. Default `auto`.
+    pub progress: ProgressMode,
+    /// Seconds between progress log lines when not drawing a bar. Default 10.
+    pub log_interval_secs: u64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            threads: 0,
+            batch_size: 2000,
+            progress: ProgressMode::Auto,
+            log_interval_secs: 10,
+        }
+    }
+}
+
+impl RunConfig {
+    /// Problems with the section, each naming its key.
+    pub fn validate(&self) -> Vec<String> {
+        let mut errs = Vec::new();
+        if self.batch_size == 0 {
+            errs.push("[run] batch_size: must be positive".into());
+        }
+        if self.threads > 1024 {
+            errs.push(format!("[run] threads: at most 1024, got {}", self.threads));
+        }
+        if self.log_interval_secs == 0 {
+            errs.push("[run] log_interval_secs: must be positive".into());
+        }
+        errs
+    }
+}
+
+/// The whole run configuration, one field per `pipeline.toml` section.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[input]`
+    pub input: InputConfig,
+    /// `[output]`
+    pub output: OutputConfig,
+    /// `[run]`
+    pub run: RunConfig,
+    /// `[clean]`
+    pub clean: CleanConfig,
+}
+
+/// Why a config cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// Config file.
+        path: PathBuf,
+        /// OS error.
+        source: std::io::Error,
+    },
+    /// TOML syntax error, unknown key or wrong value type.
+    #[error("{path}: {message}")]
+    Parse {
+        /// Config file.
+        path: PathBuf,
+        /// The parser's message, which names the key and position.
+        message: String,
+    },
+    /// Values out of range or inconsistent.
+    #[error("{path}: invalid configuration:\n  {}", problems.join("\n  "))]
+    Invalid {
+        /// Config file (or `<defaults>`).
+        path: PathBuf,
+        /// One line per problem, each naming its key.
+        problems: Vec<String>,
+    },
+}
+
+impl Config {
+    /// Load and validate a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml(&text, path)
+    }
+
+    /// Parse and validate TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        cfg.validate(origin)?;
+        Ok(cfg)
+    }
+
+    /// Check every section; all problems are reported together.
+    pub fn validate(&self, origin: &Path) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        problems.extend(self.input.validate());
+        problems.extend(self.output.validate());
+        problems.extend(self.run.validate());
+        problems.extend(self.clean.validate());
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid {
+                path: origin.to_path_buf(),
+                problems,
+            })
+        }
+    }
+
+    /// The config as TOML (every key, defaults included).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config types serialise to TOML")
+    }
+
+    /// Hash of the settings that affect results (everything but `[run]` and the input and
+    /// output locations), so two runs can be compared in a report.
+    pub fn result_hash(&self) -> String {
+        let mut c = self.clone();
+        c.run = RunConfig::default();
+        c.input.paths.clear();
+        c.output.dir.clear();
+        format!("{:016x}", xxh3_64(c.to_toml().as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_round_trips_through_toml() {
+        let c = Config::default();
+        let back: Config = toml::from_str(&c.to_toml()).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn shipped_pipeline_toml_parses() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline.toml");
+        let c = Config::load(&p).unwrap();
+        assert!(!c.input.paths.is_empty());
+    }
+
+    #[test]
+    fn typo_is_named() {
+        let err = Config::from_toml("[clean]\nmin_wrods = 3\n", Path::new("p.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("min_wrods") && msg.contains("p.toml"), "{msg}");
+    }
+
+    #[test]
+    fn bad_values_are_all_reported() {
+        let err = Config::from_toml(
+            "[clean]\nmax_non_letter_ratio = 1.5\n[run]\nbatch_size = 0\n",
+            Path::new("p.toml"),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("[clean] max_non_letter_ratio"), "{msg}");
+        assert!(msg.contains("[run] batch_size"), "{msg}");
+    }
+
+    #[test]
+    fn hash_ignores_threads_and_paths() {
+        let a = Config::default();
+        let mut b = a.clone();
+        b.run.threads = 7;
+        b.output.dir = "elsewhere".into();
+        assert_eq!(a.result_hash(), b.result_hash());
+        b.clean.min_words = 99;
+        assert_ne!(a.result_hash(), b.result_hash());
+    }
+}

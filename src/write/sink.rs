@@ -1,0 +1,187 @@
+//! One table's part files: `part-00000.parquet` (and/or `.csv`), rolled over every
+//! `rows_per_file` rows, written under the run's staging directory.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+use polars::io::parquet::write::{BatchedWriter, KeyValueMetadata, ParquetCompression};
+use polars_parquet::write::ZstdLevel;
+use polars::prelude::*;
+
+use super::{OutputConfig, OutputFormat, WriteError};
+
+/// Writes batches of one table.
+pub struct TableWriter {
+    name: &'static str,
+    dir: PathBuf,
+    cfg: OutputConfig,
+    metadata: Vec<(String, String)>,
+    schema: Option<Schema>,
+    parquet: Option<BatchedWriter<BufWriter<File>>>,
+    csv: Option<BufWriter<File>>,
+    part: usize,
+    rows_in_part: usize,
+    rows: u64,
+}
+
+impl TableWriter {
+    /// A writer for table `name` whose parts go into `dir` (created now).
+    pub fn new(
+        name: &'static str,
+        dir: PathBuf,
+        cfg: &OutputConfig,
+        metadata: Vec<(String, String)>,
+    ) -> Result<Self, WriteError> {
+        std::fs::create_dir_all(&dir).map_err(|e| WriteError::io(&dir, e))?;
+        Ok(TableWriter {
+            name,
+            dir,
+            cfg: cfg.clone(),
+            metadata,
+            schema: None,
+            parquet: None,
+            csv: None,
+            part: 0,
+            rows_in_part: 0,
+            rows: 0,
+        })
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    fn part_path(&self, ext: &str) -> PathBuf {
+        self.dir.join(format!("part-{:05}.{ext}", self.part))
+    }
+
+    fn open_part(&mut self, schema: &Schema) -> Result<(), WriteError> {
+        for fmt in &self.cfg.formats {
+            match fmt {
+                OutputFormat::Parquet => {
+                    let path = self.part_path("parquet");
+                    let f = File::create(&path).map_err(|e| WriteError::io(&path, e))?;
+                    let level = ZstdLevel::try_new(self.cfg.zstd_level).ok();
+                    let w = ParquetWriter::new(BufWriter::with_capacity(1 << 20, f))
+                        .with_compression(ParquetCompression::Zstd(level))
+                        .with_row_group_size(Some(self.cfg.row_group_rows))
+                        .with_key_value_metadata(Some(KeyValueMetadata::from_static(
+                            self.metadata.clone(),
+                        )))
+                        .batched(schema)
+                        .map_err(|e| WriteError::polars(&path, e))?;
+                    self.parquet = Some(w);
+                }
+                OutputFormat::Csv => {
+                    let path = self.part_path("csv");
+                    let f = File::create(&path).map_err(|e| WriteError::io(&path, e))?;
+                    let mut w = BufWriter::with_capacity(1 << 20, f);
+                    // Header only: writing an empty frame gives the schema even when no
+                    // rows follow.
+                    let mut empty = DataFrame::empty_with_schema(schema);
+                    CsvWriter::new(&mut w)
+                        .include_header(true)
+                        .finish(&mut empty)
+                        .map_err(|e| WriteError::polars(&path, e))?;
+                    self.csv = Some(w);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn close_part(&mut self) -> Result<(), WriteError> {
+        if let Some(w) = self.parquet.take() {
+            let path = self.part_path("parquet");
+            w.finish().map_err(|e| WriteError::polars(&path, e))?;
+        }
+        if let Some(mut w) = self.csv.take() {
+            let path = self.part_path("csv");
+            std::io::Write::flush(&mut w).map_err(|e| WriteError::io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Append a batch. Batches must share the first batch's schema.
+    pub fn write(&mut self, df: &DataFrame) -> Result<(), WriteError> {
+        if self.schema.is_none() {
+            let schema = df.schema().as_ref().clone();
+            self.open_part(&schema)?;
+            self.schema = Some(schema);
+        }
+        if df.height() == 0 {
+            return Ok(());
+        }
+        let mut offset = 0usize;
+        while offset < df.height() {
+            if self.rows_in_part >= self.cfg.rows_per_file {
+                self.close_part()?;
+                self.part += 1;
+                self.rows_in_part = 0;
+                let schema = self.schema.clone().expect("schema set by the first batch");
+                self.open_part(&schema)?;
+            }
+            let take = (self.cfg.rows_per_file - self.rows_in_part).min(df.height() - offset);
+            let chunk = df.slice(offset as i64, take);
+            if let Some(w) = self.parquet.as_mut() {
+                w.write_batch(&chunk)
+                    .map_err(|e| WriteError::polars(&self.dir, e))?;
+            }
+            if let Some(w) = self.csv.as_mut() {
+                let mut flat = flatten_lists(&chunk, &self.cfg.list_separator)
+                    .map_err(|e| WriteError::polars(&self.dir, e))?;
+                CsvWriter::new(w)
+                    .include_header(false)
+                    .finish(&mut flat)
+                    .map_err(|e| WriteError::polars(&self.dir, e))?;
+            }
+            offset += take;
+            self.rows_in_part += take;
+            self.rows += take as u64;
+        }
+        Ok(())
+    }
+
+    /// Flush and close the last part. A table that never saw a batch gets an empty part
+    /// with `empty_schema`, so readers always find the table.
+    pub fn finish(mut self, empty: DataFrame) -> Result<u64, WriteError> {
+        if self.schema.is_none() {
+            self.write(&empty)?;
+        }
+        self.close_part()?;
+        let _ = self.name;
+        Ok(self.rows)
+    }
+}
+
+/// CSV cannot hold nested values: join list-of-string columns with `sep`.
+fn flatten_lists(df: &DataFrame, sep: &str) -> PolarsResult<DataFrame> {
+    if !df
+        .columns()
+        .iter()
+        .any(|c| matches!(c.dtype(), DataType::List(_)))
+    {
+        return Ok(df.clone());
+    }
+    let mut cols = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        if let DataType::List(_) = c.dtype() {
+            let ca = c.list()?;
+            let joined: Vec<Option<String>> = (0..ca.len())
+                .map(|i| {
+                    ca.get_as_series(i).map(|s| {
+                        s.str()
+                            .map(|sc| (0..sc.len()).filter_map(|j| sc.get(j)).collect::<Vec<_>>().join(sep))
+                            .unwrap_or_default()
+                    })
+                })
+                .collect();
+            cols.push(Column::new(c.name().clone(), joined));
+        } else {
+            cols.push(c.clone());
+        }
+    }
+    DataFrame::new(df.height(), cols)
+}

@@ -1,0 +1,202 @@
+//! Struct-of-columns builders, one per table: rows are pushed as typed values and turned
+//! into a polars `DataFrame` once per batch (never row-by-row appends to a frame).
+
+use polars::prelude::*;
+
+use super::schema::col;
+use crate::doc::{Doc, Reject};
+
+/// Per-document values computed outside [`Doc`] (dedup labels, hashes, counts).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DocLabels {
+    /// xxh3-64 of the normalised text, hex.
+    pub content_hash: String,
+    /// Number of tokens in the clean text.
+    pub n_tokens: u64,
+    /// Dedup cluster, when dedup ran.
+    pub cluster_id: Option<String>,
+    /// Members in the cluster (1 for a unique document).
+    pub cluster_size: u32,
+}
+
+/// Rows of the `documents` table.
+#[derive(Debug, Default)]
+pub struct DocumentRows {
+    doc_id: Vec<String>,
+    source: Vec<Option<String>>,
+    url: Vec<Option<String>>,
+    title: Vec<Option<String>>,
+    published: Vec<Option<String>>,
+    lang: Vec<Option<String>>,
+    text: Vec<String>,
+    n_chars: Vec<i64>,
+    n_tokens: Vec<i64>,
+    content_hash: Vec<String>,
+    cluster_id: Vec<Option<String>>,
+    cluster_size: Vec<i32>,
+    input_file: Vec<String>,
+    input_record: Vec<i64>,
+}
+
+impl DocumentRows {
+    /// Append one kept document.
+    pub fn push(&mut self, d: &Doc, l: &DocLabels) {
+        self.doc_id.push(d.doc_id.clone());
+        self.source.push(d.source.clone());
+        self.url.push(d.url.clone());
+        self.title.push(d.title.clone());
+        self.published.push(d.published.clone());
+        self.lang.push(d.lang.clone());
+        self.text.push(d.text.clone());
+        self.n_chars.push(d.text.chars().count() as i64);
+        self.n_tokens.push(l.n_tokens as i64);
+        self.content_hash.push(l.content_hash.clone());
+        self.cluster_id.push(l.cluster_id.clone());
+        self.cluster_size.push(l.cluster_size as i32);
+        self.input_file.push(d.input_file.clone());
+        self.input_record.push(d.input_record as i64);
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.doc_id.len()
+    }
+
+    /// Whether no rows were pushed.
+    pub fn is_empty(&self) -> bool {
+        self.doc_id.is_empty()
+    }
+
+    /// The rows as a frame; an empty builder still yields the full schema.
+    pub fn into_frame(self) -> PolarsResult<DataFrame> {
+        let n = self.len();
+        DataFrame::new(
+            n,
+            vec![
+                Column::new(col::DOC_ID.into(), self.doc_id),
+                Column::new(col::SOURCE.into(), self.source),
+                Column::new(col::URL.into(), self.url),
+                Column::new(col::TITLE.into(), self.title),
+                Column::new(col::PUBLISHED.into(), self.published),
+                Column::new(col::LANG.into(), self.lang),
+                Column::new(col::TEXT.into(), self.text),
+                Column::new(col::N_CHARS.into(), self.n_chars),
+                Column::new(col::N_TOKENS.into(), self.n_tokens),
+                Column::new(col::CONTENT_HASH.into(), self.content_hash),
+                Column::new(col::CLUSTER_ID.into(), self.cluster_id),
+                Column::new(col::CLUSTER_SIZE.into(), self.cluster_size),
+                Column::new(col::INPUT_FILE.into(), self.input_file),
+                Column::new(col::INPUT_RECORD.into(), self.input_record),
+            ],
+        )
+    }
+}
+
+/// Rows of the `rejects` table.
+#[derive(Debug, Default)]
+pub struct RejectRows {
+    input_file: Vec<String>,
+    input_record: Vec<i64>,
+    doc_id: Vec<Option<String>>,
+    stage: Vec<&'static str>,
+    reason: Vec<&'static str>,
+    detail: Vec<String>,
+}
+
+impl RejectRows {
+    /// Append one reject.
+    pub fn push(&mut self, r: &Reject) {
+        self.input_file.push(r.input_file.clone());
+        self.input_record.push(r.input_record as i64);
+        self.doc_id.push(r.doc_id.clone());
+        self.stage.push(r.stage);
+        self.reason.push(r.reason.as_str());
+        self.detail.push(r.detail.clone());
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.input_file.len()
+    }
+
+    /// Whether no rows were pushed.
+    pub fn is_empty(&self) -> bool {
+        self.input_file.is_empty()
+    }
+
+    /// The rows as a frame.
+    pub fn into_frame(self) -> PolarsResult<DataFrame> {
+        let n = self.len();
+        DataFrame::new(
+            n,
+            vec![
+                Column::new(col::INPUT_FILE.into(), self.input_file),
+                Column::new(col::INPUT_RECORD.into(), self.input_record),
+                Column::new(col::DOC_ID.into(), self.doc_id),
+                Column::new(col::STAGE.into(), self.stage),
+                Column::new(col::REASON.into(), self.reason),
+                Column::new(col::DETAIL.into(), self.detail),
+            ],
+        )
+    }
+}
+
+/// One row of the `duplicates` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicateRow {
+    /// The duplicate document.
+    pub doc_id: String,
+    /// Its cluster.
+    pub cluster_id: String,
+    /// The cluster's kept representative.
+    pub kept_doc_id: String,
+    /// `exact` or `near`.
+    pub kind: &'static str,
+    /// Estimated similarity to the kept document in [0, 1].
+    pub similarity: f32,
+    /// Where the duplicate came from.
+    pub input_file: String,
+    /// Its line/row.
+    pub input_record: u64,
+}
+
+/// Rows of the `duplicates` table.
+#[derive(Debug, Default)]
+pub struct DuplicateRows {
+    rows: Vec<DuplicateRow>,
+}
+
+impl DuplicateRows {
+    /// Append one duplicate.
+    pub fn push(&mut self, r: DuplicateRow) {
+        self.rows.push(r);
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no rows were pushed.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows as a frame.
+    pub fn into_frame(self) -> PolarsResult<DataFrame> {
+        let n = self.rows.len();
+        let r = &self.rows;
+        DataFrame::new(
+            n,
+            vec![
+                Column::new(col::DOC_ID.into(), r.iter().map(|x| x.doc_id.as_str()).collect::<Vec<_>>()),
+                Column::new(col::CLUSTER_ID.into(), r.iter().map(|x| x.cluster_id.as_str()).collect::<Vec<_>>()),
+                Column::new(col::KEPT_DOC_ID.into(), r.iter().map(|x| x.kept_doc_id.as_str()).collect::<Vec<_>>()),
+                Column::new(col::KIND.into(), r.iter().map(|x| x.kind).collect::<Vec<_>>()),
+                Column::new(col::SIMILARITY.into(), r.iter().map(|x| x.similarity).collect::<Vec<_>>()),
+                Column::new(col::INPUT_FILE.into(), r.iter().map(|x| x.input_file.as_str()).collect::<Vec<_>>()),
+                Column::new(col::INPUT_RECORD.into(), r.iter().map(|x| x.input_record as i64).collect::<Vec<_>>()),
+            ],
+        )
+    }
+}
