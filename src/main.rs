@@ -94,8 +94,8 @@ fn load_config(path: Option<&Path>) -> Result<(Config, RunContext), ConfigError>
 }
 
 fn cmd_run(args: RunArgs) -> Result<()> {
-    let (mut cfg, mut ctx) =
-        load_config(args.config.as_deref()).map_err(|e| anyhow::Error::new(UsageErrorWrap(e.to_string())))?;
+    let (mut cfg, mut ctx) = load_config(args.config.as_deref())
+        .map_err(|e| anyhow::Error::new(UsageErrorWrap(e.to_string())))?;
     // Flags are relative to the working directory, config values to the config file.
     let cwd = std::env::current_dir()?;
     let abs = |p: &str| {

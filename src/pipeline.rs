@@ -50,7 +50,9 @@ pub struct RunContext {
 /// Run the whole pipeline; returns the report that was also written as `report.json`.
 pub fn run(cfg: &Config, ctx: &RunContext) -> Result<RunReport> {
     let threads = if cfg.run.threads == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     } else {
         cfg.run.threads
     };
@@ -87,7 +89,9 @@ impl Counters {
             "read" => &mut self.read,
             _ => &mut self.clean,
         };
-        *st.rejected.entry(r.reason.as_str().to_string()).or_default() += 1;
+        *st.rejected
+            .entry(r.reason.as_str().to_string())
+            .or_default() += 1;
         self.rejected += 1;
         rows.push(r);
     }
@@ -309,7 +313,11 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         config_path: ctx.config_path.as_ref().map(|p| p.display().to_string()),
         config_hash,
         threads,
-        input_files: source.files().iter().map(|p| p.display().to_string()).collect(),
+        input_files: source
+            .files()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         input_bytes: total_bytes,
         text_bytes: c.text_bytes,
         stages,

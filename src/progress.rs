@@ -22,7 +22,13 @@ pub struct Progress {
 
 impl Progress {
     /// A progress display for `total` units (bytes when `bytes`, else documents).
-    pub fn new(mode: ProgressMode, label: &'static str, total: u64, bytes: bool, interval_secs: u64) -> Progress {
+    pub fn new(
+        mode: ProgressMode,
+        label: &'static str,
+        total: u64,
+        bytes: bool,
+        interval_secs: u64,
+    ) -> Progress {
         let use_bar = match mode {
             ProgressMode::Auto => std::io::stderr().is_terminal(),
             ProgressMode::Bar => true,
@@ -41,7 +47,8 @@ impl Progress {
         });
         Progress {
             bar,
-            log: matches!(mode, ProgressMode::Log) || (matches!(mode, ProgressMode::Auto) && !use_bar),
+            log: matches!(mode, ProgressMode::Log)
+                || (matches!(mode, ProgressMode::Auto) && !use_bar),
             label,
             total,
             bytes,
@@ -69,7 +76,13 @@ impl Progress {
                     docs as f64 / secs
                 );
             } else {
-                eprintln!("[{}] {}/{} docs, {:.0} docs/s", self.label, pos, self.total, pos as f64 / secs);
+                eprintln!(
+                    "[{}] {}/{} docs, {:.0} docs/s",
+                    self.label,
+                    pos,
+                    self.total,
+                    pos as f64 / secs
+                );
             }
         }
     }

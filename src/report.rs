@@ -107,7 +107,11 @@ impl RunReport {
         ));
         for name in ["read", "clean", "dedup", "extract", "write"] {
             if let Some(st) = self.stages.get(name) {
-                let rej: Vec<String> = st.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                let rej: Vec<String> = st
+                    .rejected
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
                 s.push_str(&format!(
                     "  {name:<8} in {:>9} out {:>9} {:>7.2}s{}\n",
                     st.docs_in,
@@ -123,8 +127,12 @@ impl RunReport {
         }
         let c = &self.clean;
         s.push_str(&format!(
-            "  cleaning: {} boilerplate paragraphs by pattern, {} repeated per source, {} lines unwrapped, {} chars normalised\n",
-            c.boilerplate_pattern_removed, c.boilerplate_repeated_removed, c.lines_unwrapped, c.chars_normalized
+            "  cleaning: {} boilerplate paragraphs by pattern, {} repeated per source, {} sign-offs, {} lines unwrapped, {} chars normalised\n",
+            c.boilerplate_pattern_removed,
+            c.boilerplate_repeated_removed,
+            c.signoffs_removed,
+            c.lines_unwrapped,
+            c.chars_normalized
         ));
         s.push_str(&format!(
             "  records: {} in = {} kept + {} duplicates + {} rejected {}\n",
@@ -132,7 +140,11 @@ impl RunReport {
             t.kept,
             t.duplicates,
             t.rejected,
-            if t.balanced { "(balanced)" } else { "(NOT BALANCED)" }
+            if t.balanced {
+                "(balanced)"
+            } else {
+                "(NOT BALANCED)"
+            }
         ));
         s.push_str(&format!(
             "  speed: {:.1}s wall, {:.1}s CPU, {:.0} docs/s, {:.2} MB/s text ({:.2} MB/s per core), peak RSS {:.0} MB",

@@ -23,6 +23,20 @@ const BUILTIN: &[&str] = &[
     r"^\(?(reporting|writing|editing|additional reporting|compiled) by\b.{0,150}$",
 ];
 
+/// Agency names that newswire copy ends with, glued to the last sentence ("... said. REUTER").
+const SIGNOFFS: &[&str] = &["reuter", "reuters"];
+
+/// Byte offset where a trailing agency sign-off starts in the final paragraph (after the
+/// last real sentence), if there is one and something precedes it.
+pub fn trailing_signoff(para: &str) -> Option<usize> {
+    let trimmed = para.trim_end();
+    let (head, last) = trimmed.rsplit_once(char::is_whitespace)?;
+    if head.trim().is_empty() || !SIGNOFFS.iter().any(|s| last.eq_ignore_ascii_case(s)) {
+        return None;
+    }
+    Some(head.trim_end().len())
+}
+
 /// Compiled boilerplate patterns.
 #[derive(Debug, Clone)]
 pub struct BoilerplateMatcher {
@@ -104,6 +118,17 @@ mod tests {
         }
         let long = format!("We use cookies {}", "word ".repeat(100));
         assert!(!m.is_boilerplate(&long));
+    }
+
+    #[test]
+    fn trailing_signoff_is_found_only_at_the_very_end() {
+        let p = "Output rose 3 pct, it said. REUTER";
+        assert_eq!(
+            &p[..trailing_signoff(p).unwrap()],
+            "Output rose 3 pct, it said."
+        );
+        assert_eq!(trailing_signoff("REUTER"), None);
+        assert_eq!(trailing_signoff("Reuters reported a rise in output."), None);
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub struct CleanConfig {
     /// Reject documents with more chars than this after cleaning. Default 1000000.
     pub max_chars: usize,
     /// Reject documents where the share of chars that are neither letters nor whitespace
-    /// exceeds this (tables, code, binary junk). In [0, 1]; default 0.35.
+    /// exceeds this (tables, code, binary junk). In [0, 1]; default 0.4.
     pub max_non_letter_ratio: f64,
     /// Language allow-list (ISO 639-1 codes, e.g. ["en"]). Empty keeps every language.
     /// Default empty.
@@ -63,7 +63,7 @@ impl Default for CleanConfig {
             repeated_sample_docs: 50_000,
             min_words: 15,
             max_chars: 1_000_000,
-            max_non_letter_ratio: 0.35,
+            max_non_letter_ratio: 0.4,
             languages: Vec::new(),
             lang_sample_chars: 2000,
         }

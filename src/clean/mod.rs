@@ -53,6 +53,8 @@ pub struct CleanStats {
     pub boilerplate_repeated_removed: u64,
     /// Title lines found again at the start of the body and removed.
     pub title_repeats_removed: u64,
+    /// Agency sign-offs ("... said. REUTER") cut from the end of the last paragraph.
+    pub signoffs_removed: u64,
 }
 
 impl CleanStats {
@@ -63,6 +65,7 @@ impl CleanStats {
         self.boilerplate_pattern_removed += o.boilerplate_pattern_removed;
         self.boilerplate_repeated_removed += o.boilerplate_repeated_removed;
         self.title_repeats_removed += o.title_repeats_removed;
+        self.signoffs_removed += o.signoffs_removed;
     }
 }
 
@@ -102,8 +105,7 @@ impl Cleaner {
     /// Normalised paragraphs of a raw text, before any removal; shared by cleaning and
     /// furniture learning so both see paragraphs the same way.
     fn split(&self, text: &str, stats: &mut CleanStats) -> Vec<String> {
-        let (norm, changed) =
-            normalize_chars(text, self.cfg.nfc, self.cfg.straighten_quotes);
+        let (norm, changed) = normalize_chars(text, self.cfg.nfc, self.cfg.straighten_quotes);
         stats.chars_normalized += changed;
         let (paras, joined) = paragraphs(&norm, self.cfg.unwrap_lines);
         stats.lines_unwrapped += joined;
@@ -158,6 +160,14 @@ impl Cleaner {
                 stats.title_repeats_removed += 1;
             }
         }
+        if self.cfg.builtin_patterns {
+            if let Some(last) = kept.last_mut() {
+                if let Some(cut) = boilerplate::trailing_signoff(last) {
+                    last.truncate(cut);
+                    stats.signoffs_removed += 1;
+                }
+            }
+        }
         doc.text = kept.join("\n\n");
         self.judge(doc)
     }
@@ -165,7 +175,10 @@ impl Cleaner {
     fn judge(&self, doc: &mut Doc) -> Verdict {
         let text = &doc.text;
         if text.is_empty() {
-            return Verdict::Reject(RejectReason::EmptyText, "no text left after cleaning".into());
+            return Verdict::Reject(
+                RejectReason::EmptyText,
+                "no text left after cleaning".into(),
+            );
         }
         let n_chars = text.chars().count();
         if n_chars > self.cfg.max_chars {
@@ -243,16 +256,20 @@ mod tests {
     }
 
     fn clean(cfg: &CleanConfig, d: &mut Doc) -> Verdict {
-        Cleaner::from_config(cfg)
-            .unwrap()
-            .process(d, &Furniture::default(), &mut CleanStats::default())
+        Cleaner::from_config(cfg).unwrap().process(
+            d,
+            &Furniture::default(),
+            &mut CleanStats::default(),
+        )
     }
 
     const BODY: &str = "The finance ministry said on Tuesday that exports rose sharply in the third quarter, helped by strong demand for machinery and cars from neighbouring countries.";
 
     #[test]
     fn removes_footer_and_keeps_body() {
-        let mut d = doc(&format!("{BODY}\n\nLeave a Reply\n\n© 2006-2016 Mideast Time."));
+        let mut d = doc(&format!(
+            "{BODY}\n\nLeave a Reply\n\n© 2006-2016 Mideast Time."
+        ));
         let mut stats = CleanStats::default();
         let v = Cleaner::from_config(&CleanConfig::default())
             .unwrap()
@@ -275,7 +292,10 @@ mod tests {
             Verdict::Reject(RejectReason::TooShort, _)
         ));
         assert!(matches!(
-            clean(&cfg, &mut doc(&"12,345 67.8 90 | 1,234 -- 5.6 7 8 ".repeat(10))),
+            clean(
+                &cfg,
+                &mut doc(&"12,345 67.8 90 | 1,234 -- 5.6 7 8 ".repeat(10))
+            ),
             Verdict::Reject(RejectReason::TooManyNonLetters, _)
         ));
         let de = CleanConfig {
@@ -293,7 +313,9 @@ mod tests {
         let c = Cleaner::from_config(&CleanConfig::default()).unwrap();
         let mut learner = FurnitureLearner::default();
         for i in 0..4 {
-            let mut d = doc(&format!("{BODY} Story {i}.\n\nGazette: independent since 1998"));
+            let mut d = doc(&format!(
+                "{BODY} Story {i}.\n\nGazette: independent since 1998"
+            ));
             d.source = Some("gazette".into());
             c.observe(&d, &mut learner);
         }

@@ -96,7 +96,10 @@ mod tests {
         assert_eq!(p.len(), 3, "{p:#?}");
         assert!(p[0].starts_with("Showers continued throughout the week in the Bahia cocoa zone,"));
         assert!(p[0].ends_with("in its weekly review."));
-        assert_eq!(p[1], "The dry period means the temporao will be late this year.");
+        assert_eq!(
+            p[1],
+            "The dry period means the temporao will be late this year."
+        );
         assert!(p[2].contains("155,221 bags of 60 kilos"));
         assert_eq!(joined, 6);
     }

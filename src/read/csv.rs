@@ -40,7 +40,12 @@ pub(super) fn open(
     };
     let names: Vec<String> = headers
         .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_string())
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_string()
+        })
         .collect();
     let col = |f: &str| names.iter().position(|n| n == f);
     if col(&fields.text).is_none() {
@@ -154,7 +159,10 @@ impl Iterator for CsvRecords {
                     self.done = true;
                     Some(reject(
                         RejectReason::TruncatedInput,
-                        format!("stream ended with an error after {} rows: {e}", self.row - 1),
+                        format!(
+                            "stream ended with an error after {} rows: {e}",
+                            self.row - 1
+                        ),
                     ))
                 } else {
                     Some(reject(RejectReason::MalformedRecord, e.to_string()))
@@ -197,7 +205,11 @@ mod tests {
         let items = read("x.csv", "id,body\n1,hello\n");
         match &items[..] {
             [ReadItem::Reject(r)] => {
-                assert!(r.detail.contains("`text`") && r.detail.contains("body"), "{}", r.detail)
+                assert!(
+                    r.detail.contains("`text`") && r.detail.contains("body"),
+                    "{}",
+                    r.detail
+                )
             }
             other => panic!("{other:?}"),
         }

@@ -238,7 +238,11 @@ mod tests {
     #[test]
     fn reads_files_in_sorted_order_across_formats() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("b.jsonl"), "{\"id\":\"b1\",\"text\":\"B\"}\n").unwrap();
+        std::fs::write(
+            dir.path().join("b.jsonl"),
+            "{\"id\":\"b1\",\"text\":\"B\"}\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("a.csv"), "id,text\na1,A\n").unwrap();
         let items = collect(dir.path(), ".");
         let ids: Vec<String> = items

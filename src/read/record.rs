@@ -57,8 +57,7 @@ where
     };
     let title = opt(&fields.title);
     let url = opt(&fields.url);
-    let doc_id =
-        id.unwrap_or_else(|| derive_doc_id(title.as_deref(), &text, url.as_deref()));
+    let doc_id = id.unwrap_or_else(|| derive_doc_id(title.as_deref(), &text, url.as_deref()));
     Ok(Doc {
         raw_bytes: text.len() as u64,
         doc_id,
@@ -88,8 +87,10 @@ mod tests {
     #[test]
     fn missing_text_is_a_reject_with_the_field_name() {
         let f = FieldsConfig::default();
-        let r = build_doc(&f, "x.jsonl", 7, |k| Ok((k == "id").then(|| "d1".to_string())))
-            .unwrap_err();
+        let r = build_doc(&f, "x.jsonl", 7, |k| {
+            Ok((k == "id").then(|| "d1".to_string()))
+        })
+        .unwrap_err();
         assert_eq!(r.reason, RejectReason::MissingText);
         assert_eq!(r.input_record, 7);
         assert_eq!(r.doc_id.as_deref(), Some("d1"));

@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn first_line_is_title() {
-        let d = to_doc("\n  Big News Today \n\nBody line one.\nMore.\n", "f.txt".into());
+        let d = to_doc(
+            "\n  Big News Today \n\nBody line one.\nMore.\n",
+            "f.txt".into(),
+        );
         assert_eq!(d.title.as_deref(), Some("Big News Today"));
         assert_eq!(d.text, "\nBody line one.\nMore.\n");
     }

@@ -6,8 +6,8 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 
 use polars::io::parquet::write::{BatchedWriter, KeyValueMetadata, ParquetCompression};
-use polars_parquet::write::ZstdLevel;
 use polars::prelude::*;
+use polars_parquet::write::ZstdLevel;
 
 use super::{OutputConfig, OutputFormat, WriteError};
 
@@ -173,7 +173,12 @@ fn flatten_lists(df: &DataFrame, sep: &str) -> PolarsResult<DataFrame> {
                 .map(|i| {
                     ca.get_as_series(i).map(|s| {
                         s.str()
-                            .map(|sc| (0..sc.len()).filter_map(|j| sc.get(j)).collect::<Vec<_>>().join(sep))
+                            .map(|sc| {
+                                (0..sc.len())
+                                    .filter_map(|j| sc.get(j))
+                                    .collect::<Vec<_>>()
+                                    .join(sep)
+                            })
                             .unwrap_or_default()
                     })
                 })

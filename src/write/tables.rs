@@ -189,13 +189,34 @@ impl DuplicateRows {
         DataFrame::new(
             n,
             vec![
-                Column::new(col::DOC_ID.into(), r.iter().map(|x| x.doc_id.as_str()).collect::<Vec<_>>()),
-                Column::new(col::CLUSTER_ID.into(), r.iter().map(|x| x.cluster_id.as_str()).collect::<Vec<_>>()),
-                Column::new(col::KEPT_DOC_ID.into(), r.iter().map(|x| x.kept_doc_id.as_str()).collect::<Vec<_>>()),
-                Column::new(col::KIND.into(), r.iter().map(|x| x.kind).collect::<Vec<_>>()),
-                Column::new(col::SIMILARITY.into(), r.iter().map(|x| x.similarity).collect::<Vec<_>>()),
-                Column::new(col::INPUT_FILE.into(), r.iter().map(|x| x.input_file.as_str()).collect::<Vec<_>>()),
-                Column::new(col::INPUT_RECORD.into(), r.iter().map(|x| x.input_record as i64).collect::<Vec<_>>()),
+                Column::new(
+                    col::DOC_ID.into(),
+                    r.iter().map(|x| x.doc_id.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::CLUSTER_ID.into(),
+                    r.iter().map(|x| x.cluster_id.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::KEPT_DOC_ID.into(),
+                    r.iter().map(|x| x.kept_doc_id.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::KIND.into(),
+                    r.iter().map(|x| x.kind).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::SIMILARITY.into(),
+                    r.iter().map(|x| x.similarity).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::INPUT_FILE.into(),
+                    r.iter().map(|x| x.input_file.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::INPUT_RECORD.into(),
+                    r.iter().map(|x| x.input_record as i64).collect::<Vec<_>>(),
+                ),
             ],
         )
     }

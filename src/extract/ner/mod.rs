@@ -1,0 +1,320 @@
+//! Statistical named-entity tagger (PER, ORG, LOC, MISC), trained and run in pure Rust.
+//!
+//! Input: a document as sentences of token strings (from `extract::tokens`/`extract::sentences`).
+//! Output: per sentence, [`Span`]s over token indices with a coarse CoNLL type and a confidence.
+//!
+//! Model: two averaged structured perceptrons over BIOES tags with first-order Viterbi decoding.
+//! The first pass uses token, window, shape, affix, word-cluster, casing and gazetteer features;
+//! the second pass adds what the first pass predicted for the same word elsewhere in the
+//! document (so "Clinton" in a headline agrees with "Bill Clinton" in the body). Word clusters,
+//! casing statistics and gazetteers are derived at training time and embedded in the model file,
+//! so [`NerModel::load`] needs nothing else.
+//!
+//! Guarantees: deterministic (same model + input = same spans, independent of threads);
+//! [`NerModel`] is `Send + Sync` and tagging never panics on any input. Training is deterministic
+//! given [`TrainOptions::seed`].
+
+mod derive;
+mod features;
+mod lexicon;
+mod model;
+mod table;
+mod train;
+
+use std::path::{Path, PathBuf};
+
+pub use train::{train, EpochReport, TrainOptions, TrainReport};
+
+use features::{atoms, base_features, doc_label_features, Scratch};
+use model::{span_margin, tags_to_spans, viterbi, Acc, Joint, ModelData, NT};
+
+/// Coarse entity type, as in CoNLL-2003.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CoarseType {
+    /// Person.
+    Per,
+    /// Organisation.
+    Org,
+    /// Location (countries, cities, regions, ...).
+    Loc,
+    /// Other names: nationalities, events, products, ...
+    Misc,
+}
+
+impl CoarseType {
+    /// All types in tag-index order.
+    pub const ALL: [CoarseType; 4] = [
+        CoarseType::Per,
+        CoarseType::Org,
+        CoarseType::Loc,
+        CoarseType::Misc,
+    ];
+
+    /// The CoNLL type name (`PER`, `ORG`, `LOC`, `MISC`).
+    pub fn conll_name(self) -> &'static str {
+        match self {
+            CoarseType::Per => "PER",
+            CoarseType::Org => "ORG",
+            CoarseType::Loc => "LOC",
+            CoarseType::Misc => "MISC",
+        }
+    }
+
+    /// Parses a CoNLL type name.
+    pub fn from_conll(name: &str) -> Option<CoarseType> {
+        CoarseType::ALL.into_iter().find(|t| t.conll_name() == name)
+    }
+}
+
+/// An entity mention inside one sentence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Span {
+    /// First token index in the sentence.
+    pub start: usize,
+    /// One past the last token index.
+    pub end: usize,
+    /// Entity type.
+    pub label: CoarseType,
+    /// Confidence in (0, 1): a logistic of the span's mean emission margin (chosen tag over
+    /// the best alternative), fitted at training time so that it estimates the probability
+    /// that the span is exactly right on the dev set.
+    pub confidence: f32,
+}
+
+/// Errors loading, saving or training a model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NerError {
+    /// The file could not be read or written.
+    #[error("NER model {path}: {source}")]
+    Io {
+        /// File involved.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid model (bad magic, checksum, or payload).
+    #[error("NER model {path}: corrupt: {reason}")]
+    Corrupt {
+        /// File involved.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file was written by an incompatible version.
+    #[error("NER model {path}: format version {found}, this build reads version {expected}")]
+    Version {
+        /// File involved.
+        path: PathBuf,
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads.
+        expected: u32,
+    },
+    /// Training or resource data could not be read.
+    #[error("NER training data {path}: {reason}")]
+    Data {
+        /// File involved.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A trained tagger. Immutable after loading; share it by reference across threads.
+#[derive(Debug, Clone)]
+pub struct NerModel {
+    data: ModelData,
+    joint: Joint,
+}
+
+/// Logistic function.
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+impl NerModel {
+    /// Loads a model file written by [`train`].
+    pub fn load(path: &Path) -> Result<Self, NerError> {
+        let bytes = std::fs::read(path).map_err(|source| NerError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// Parses model bytes (e.g. from `include_bytes!`); `origin` names the source in errors.
+    pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Self, NerError> {
+        Ok(Self::from_data(model::from_bytes(bytes, origin)?))
+    }
+
+    /// Writes the model file (atomically: temp name, then rename).
+    pub fn save(&self, path: &Path) -> Result<(), NerError> {
+        let io = |source| NerError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let tmp = path.with_extension("tmp");
+        let bytes = model::to_bytes(&self.data).map_err(|reason| NerError::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        std::fs::write(&tmp, bytes).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    pub(crate) fn from_data(data: ModelData) -> Self {
+        let joint = Joint::new(&data.stage1, &data.stage2);
+        NerModel { data, joint }
+    }
+
+    /// Tags one document given as sentences of tokens. Returns one span list per sentence,
+    /// spans sorted by start and non-overlapping.
+    pub fn tag_document(&self, sentences: &[Vec<&str>]) -> Vec<Vec<Span>> {
+        let d = &self.data;
+        let mut sc = Scratch::default();
+        let toks = atoms(&d.res, sentences, &mut sc);
+        let (mut feats, mut offs) = (Vec::new(), Vec::new());
+        base_features(&toks, sentences, &mut feats, &mut offs);
+        // Pass 1; stage-2 sums of the shared features are accumulated at the same time.
+        let mut types = Vec::with_capacity(toks.len());
+        let mut em1: Vec<[f32; NT]> = Vec::new();
+        let mut acc: Vec<Acc> = Vec::with_capacity(toks.len());
+        let mut tags = Vec::new();
+        let mut first = 0;
+        for sent in sentences {
+            em1.clear();
+            for t in first..first + sent.len() {
+                let mut a: Acc = [[0; NT]; 2];
+                let f = feats
+                    .get(offs[t] as usize..offs[t + 1] as usize)
+                    .unwrap_or(&[]);
+                self.joint.accumulate(f, &mut a, false);
+                em1.push(self.joint.scores(&a, 0));
+                acc.push(a);
+            }
+            viterbi(&d.stage1, &em1, &mut tags);
+            types.extend(tags.iter().map(|&t| tag_type(t)));
+            first += sent.len();
+        }
+        // Pass 2, with document-level label features.
+        let (mut xf, mut xo) = (Vec::new(), Vec::new());
+        doc_label_features(&toks, &types, &mut xf, &mut xo);
+        let em2: Vec<[f32; NT]> = acc
+            .iter_mut()
+            .enumerate()
+            .map(|(t, a)| {
+                let f = xf.get(xo[t] as usize..xo[t + 1] as usize).unwrap_or(&[]);
+                self.joint.accumulate(f, a, true);
+                self.joint.scores(a, 1)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(sentences.len());
+        let mut first = 0;
+        for sent in sentences {
+            let em = &em2[first..first + sent.len()];
+            viterbi(&d.stage2, em, &mut tags);
+            out.push(self.spans(&tags, em));
+            first += sent.len();
+        }
+        out
+    }
+
+    fn spans(&self, tags: &[u8], em: &[[f32; NT]]) -> Vec<Span> {
+        let (a, b) = (self.data.conf_slope, self.data.conf_bias);
+        tags_to_spans(tags)
+            .into_iter()
+            .map(|(s, e, ty)| Span {
+                start: s,
+                end: e,
+                label: CoarseType::ALL[ty.min(3)],
+                confidence: sigmoid(a * span_margin(tags, em, s, e) + b),
+            })
+            .collect()
+    }
+}
+
+/// Entity type index + 1 of a tag (0 for O).
+pub(crate) fn tag_type(t: u8) -> u8 {
+    model::untag(t as usize).map_or(0, |(_, ty)| ty as u8 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn model_is_send_sync() {
+        assert_send_sync::<NerModel>();
+    }
+
+    #[test]
+    fn missing_file_names_path() {
+        let err = NerModel::load(Path::new("/nonexistent/ner.bin")).expect_err("missing");
+        assert!(err.to_string().contains("/nonexistent/ner.bin"));
+    }
+
+    #[test]
+    fn empty_model_tags_nothing_without_panicking() {
+        let mut data = ModelData::default();
+        data.stage1.prepare();
+        data.stage2.prepare();
+        let m = NerModel::from_data(data);
+        let out = m.tag_document(&[vec!["Hello", "World"], vec![], vec!["x"]]);
+        assert_eq!(out.len(), 3);
+        assert!(out.iter().all(Vec::is_empty));
+    }
+
+    /// Same spans from several threads (skips without the shipped model).
+    #[test]
+    fn shipped_model_is_thread_independent() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/models/ner-conll2003.bin");
+        if !path.exists() {
+            eprintln!("skipping: needs {}", path.display());
+            return;
+        }
+        let m = NerModel::load(&path).expect("shipped model loads");
+        let doc = vec![
+            vec!["SOCCER", "-", "JAPAN", "GET", "LUCKY", "WIN", "."],
+            vec![
+                "Peter",
+                "Blackburn",
+                "of",
+                "the",
+                "European",
+                "Commission",
+                "met",
+                "Japan",
+                "'s",
+                "coach",
+                "in",
+                "Brussels",
+                ".",
+            ],
+        ];
+        let one = m.tag_document(&doc);
+        let names: Vec<(usize, usize, CoarseType)> =
+            one[1].iter().map(|s| (s.start, s.end, s.label)).collect();
+        assert!(names.contains(&(0, 2, CoarseType::Per)), "{names:?}");
+        assert!(names.contains(&(11, 12, CoarseType::Loc)), "{names:?}");
+        assert!(one[1]
+            .iter()
+            .all(|s| s.confidence > 0.0 && s.confidence < 1.0));
+        std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..3).map(|_| sc.spawn(|| m.tag_document(&doc))).collect();
+            for h in hs {
+                assert_eq!(h.join().expect("thread"), one);
+            }
+        });
+    }
+
+    #[test]
+    fn coarse_type_names_round_trip() {
+        for t in CoarseType::ALL {
+            assert_eq!(CoarseType::from_conll(t.conll_name()), Some(t));
+            assert_eq!(CoarseType::ALL[t as usize], t);
+        }
+    }
+}

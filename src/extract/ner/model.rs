@@ -1,0 +1,672 @@
+//! The tagger's weights, Viterbi decoding and the model file format.
+//!
+//! Tags are BIOES over the four CoNLL types (17 tags): BIOES lets the linear model learn
+//! separate evidence for first, inner, last and single-token names, which measurably beats BIO
+//! for perceptron taggers. Illegal tag bigrams (e.g. `O` → `I-PER`) are excluded during decoding,
+//! so every output decodes to well-formed spans.
+//!
+//! File format (little endian): `b"NMNERMDL"`, format version `u32`, payload length `u64`,
+//! xxh3-64 of the compressed payload `u64`, then the zstd-compressed payload. Weights are stored
+//! as `i16` with one scale per stage (quantisation error is far below a single perceptron update).
+
+use std::path::Path;
+
+use super::features::Resources;
+use super::lexicon::{CaseClass, Gazetteer, LexEntry, Lexicon, N_CLUSTER_LEVELS};
+use super::table::U64Map;
+use super::NerError;
+
+/// Number of tags: O + {B, I, E, S} × {PER, ORG, LOC, MISC}.
+pub(crate) const NT: usize = 17;
+
+const MAGIC: &[u8; 8] = b"NMNERMDL";
+/// Bump when the payload layout or feature hashing changes.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+/// Seed of the payload checksum.
+const CHECKSUM_SEED: u64 = 0x6e65_725f_6d6f_6465; // "ner_mode"
+/// zstd level for the model file: size matters more than the one-off write time.
+const ZSTD_LEVEL: i32 = 19;
+
+/// Tag position within a span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pos {
+    B = 0,
+    I = 1,
+    E = 2,
+    S = 3,
+}
+
+/// Tag index of (position, type).
+#[inline]
+pub(crate) fn tag(pos: Pos, ty: usize) -> usize {
+    1 + 4 * ty + pos as usize
+}
+
+/// (position, type) of a non-O tag.
+#[inline]
+pub(crate) fn untag(t: usize) -> Option<(Pos, usize)> {
+    if t == 0 || t >= NT {
+        return None;
+    }
+    let pos = match (t - 1) % 4 {
+        0 => Pos::B,
+        1 => Pos::I,
+        2 => Pos::E,
+        _ => Pos::S,
+    };
+    Some((pos, (t - 1) / 4))
+}
+
+/// Whether `next` may follow `prev` (`None` = sentence start).
+#[inline]
+pub(crate) fn allowed(prev: Option<usize>, next: usize) -> bool {
+    let open = prev
+        .and_then(untag)
+        .filter(|(p, _)| matches!(p, Pos::B | Pos::I));
+    match (open, untag(next)) {
+        (Some((_, ty)), Some((p, t))) => t == ty && matches!(p, Pos::I | Pos::E),
+        (Some(_), None) => false,
+        (None, Some((p, _))) => matches!(p, Pos::B | Pos::S),
+        (None, None) => true,
+    }
+}
+
+/// Whether a sentence may end after tag `t`.
+#[inline]
+pub(crate) fn allowed_end(t: usize) -> bool {
+    !matches!(untag(t), Some((Pos::B | Pos::I, _)))
+}
+
+/// Converts spans `(start, end, type)` to BIOES tags.
+pub(crate) fn spans_to_tags(n: usize, spans: &[(usize, usize, usize)]) -> Vec<u8> {
+    let mut tags = vec![0u8; n];
+    for &(s, e, ty) in spans {
+        if s >= e || e > n {
+            continue;
+        }
+        if e - s == 1 {
+            tags[s] = tag(Pos::S, ty) as u8;
+        } else {
+            tags[s] = tag(Pos::B, ty) as u8;
+            for t in &mut tags[s + 1..e - 1] {
+                *t = tag(Pos::I, ty) as u8;
+            }
+            tags[e - 1] = tag(Pos::E, ty) as u8;
+        }
+    }
+    tags
+}
+
+/// Spans `(start, end, type)` of a well-formed BIOES tag sequence.
+pub(crate) fn tags_to_spans(tags: &[u8]) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let mut open: Option<(usize, usize)> = None;
+    for (i, &t) in tags.iter().enumerate() {
+        match untag(t as usize) {
+            Some((Pos::S, ty)) => {
+                out.push((i, i + 1, ty));
+                open = None;
+            }
+            Some((Pos::B, ty)) => open = Some((i, ty)),
+            Some((Pos::E, ty)) => {
+                if let Some((s, oty)) = open.take() {
+                    if oty == ty {
+                        out.push((s, i + 1, ty));
+                    }
+                }
+            }
+            Some((Pos::I, _)) => {}
+            None => open = None,
+        }
+    }
+    out
+}
+
+/// One linear tagging stage: feature rows, tag-bigram and boundary weights.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Stage {
+    /// Feature hash → row.
+    pub(crate) table: U64Map,
+    /// `rows × NT` weights.
+    pub(crate) weights: Vec<f32>,
+    /// `trans[prev * NT + next]`.
+    pub(crate) trans: Vec<f32>,
+    /// Weight of the first tag of a sentence.
+    pub(crate) start: Vec<f32>,
+    /// Weight of the last tag of a sentence.
+    pub(crate) end: Vec<f32>,
+    /// `trans` with illegal bigrams set to -inf (derived by [`Stage::prepare`]).
+    pub(crate) masked: Vec<f32>,
+}
+
+impl Stage {
+    /// Derives the decoding tables; call after changing `trans`/`start`/`end`.
+    pub(crate) fn prepare(&mut self) {
+        self.trans.resize(NT * NT, 0.0);
+        self.start.resize(NT, 0.0);
+        self.end.resize(NT, 0.0);
+        self.masked = (0..NT * NT)
+            .map(|k| {
+                if allowed(Some(k / NT), k % NT) {
+                    self.trans[k]
+                } else {
+                    f32::NEG_INFINITY
+                }
+            })
+            .collect();
+        for y in 0..NT {
+            if !allowed(None, y) {
+                self.start[y] = f32::NEG_INFINITY;
+            }
+            if !allowed_end(y) {
+                self.end[y] = f32::NEG_INFINITY;
+            }
+        }
+    }
+
+    /// Adds the emission scores of one token's features to `out`.
+    #[inline]
+    pub(crate) fn emit(&self, feats: &[u64], out: &mut [f32; NT]) {
+        for &f in feats {
+            if let Some(r) = self.table.get(f) {
+                let base = r as usize * NT;
+                if let Some(row) = self.weights.get(base..base + NT) {
+                    for (o, w) in out.iter_mut().zip(row) {
+                        *o += *w;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// For each tag, the tags allowed before it (first `len` entries), derived from [`allowed`].
+struct Preds {
+    list: [[u8; NT]; NT],
+    len: [usize; NT],
+}
+
+fn preds() -> &'static Preds {
+    static P: std::sync::OnceLock<Preds> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        let mut p = Preds {
+            list: [[0; NT]; NT],
+            len: [0; NT],
+        };
+        for y in 0..NT {
+            for x in 0..NT {
+                if allowed(Some(x), y) {
+                    p.list[y][p.len[y]] = x as u8;
+                    p.len[y] += 1;
+                }
+            }
+        }
+        p
+    })
+}
+
+/// Best legal tag sequence for per-token emission scores (first-order Viterbi).
+/// `stage` must have been [`Stage::prepare`]d. Only legal predecessors are visited (9 or 2 per
+/// tag instead of 17), which makes decoding about twice as fast.
+pub(crate) fn viterbi(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
+    out.clear();
+    let n = em.len();
+    if n == 0 || stage.masked.len() != NT * NT || stage.start.len() != NT || stage.end.len() != NT {
+        out.resize(n, 0);
+        return;
+    }
+    const NEG: f32 = f32::NEG_INFINITY;
+    let pr = preds();
+    let mut back = vec![[0u8; NT]; n];
+    let mut prev = [NEG; NT];
+    for (y, p) in prev.iter_mut().enumerate() {
+        *p = em[0][y] + stage.start[y];
+    }
+    for i in 1..n {
+        let mut cur = [NEG; NT];
+        for y in 0..NT {
+            let mut best = NEG;
+            let mut arg = 0u8;
+            for &x in &pr.list[y][..pr.len[y]] {
+                let s = prev[x as usize] + stage.masked[x as usize * NT + y];
+                if s > best {
+                    best = s;
+                    arg = x;
+                }
+            }
+            cur[y] = best + em[i][y];
+            back[i][y] = arg;
+        }
+        prev = cur;
+    }
+    let mut best = NEG;
+    let mut arg = 0usize;
+    for (y, &p) in prev.iter().enumerate() {
+        let s = p + stage.end[y];
+        if s > best {
+            best = s;
+            arg = y;
+        }
+    }
+    out.resize(n, 0);
+    out[n - 1] = arg as u8;
+    for i in (1..n).rev() {
+        out[i - 1] = back[i][out[i] as usize];
+    }
+}
+
+/// Mean, over the span's tokens, of the emission score of the chosen tag minus the best other
+/// tag's: how clearly the local evidence picked this label.
+pub(crate) fn span_margin(tags: &[u8], em: &[[f32; NT]], start: usize, end: usize) -> f32 {
+    let mut margin = 0.0;
+    let end = end.min(tags.len()).min(em.len());
+    for i in start..end {
+        let chosen = tags[i] as usize;
+        let alt = (0..NT)
+            .filter(|&y| y != chosen)
+            .map(|y| em[i][y])
+            .fold(f32::NEG_INFINITY, f32::max);
+        margin += em[i][chosen] - alt;
+    }
+    margin / (end.saturating_sub(start)).max(1) as f32
+}
+
+/// Both stages' feature weights under one table: one lookup per feature yields the stage-1 and
+/// stage-2 rows, halving hash lookups on the hot path. Weights are kept as the file's `i16`
+/// values (same precision, half the memory of `f32`, so more of the model stays in cache) and
+/// summed exactly in `i32` before scaling.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Joint {
+    table: U64Map,
+    /// `rows × 2NT`: stage-1 then stage-2 weights.
+    weights: Vec<i16>,
+    scale: [f32; 2],
+}
+
+/// Per-token integer emission accumulators for both stages.
+pub(crate) type Acc = [[i32; NT]; 2];
+
+impl Joint {
+    /// Merges the two stages' tables (rows numbered in sorted key order).
+    pub(crate) fn new(s1: &Stage, s2: &Stage) -> Joint {
+        let mut keys: Vec<u64> = s1
+            .table
+            .sorted_entries()
+            .into_iter()
+            .chain(s2.table.sorted_entries())
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let scale = [s1, s2].map(|st| {
+            let max = st.weights.iter().fold(0f32, |m, v| m.max(v.abs()));
+            if max > 0.0 {
+                max / 32767.0
+            } else {
+                1.0
+            }
+        });
+        let mut table = U64Map::with_capacity(keys.len());
+        let mut weights = vec![0i16; keys.len() * 2 * NT];
+        for (i, k) in keys.iter().enumerate() {
+            table.insert(*k, i as u32);
+            for (half, st) in [s1, s2].into_iter().enumerate() {
+                if let Some(r) = st.table.get(*k) {
+                    let src = st.weights.get(r as usize * NT..(r as usize + 1) * NT);
+                    if let Some(src) = src {
+                        let dst = i * 2 * NT + half * NT;
+                        for (d, w) in weights[dst..dst + NT].iter_mut().zip(src) {
+                            *d = (w / scale[half]).round().clamp(-32767.0, 32767.0) as i16;
+                        }
+                    }
+                }
+            }
+        }
+        Joint {
+            table,
+            weights,
+            scale,
+        }
+    }
+
+    /// Adds one token's features to both stages' accumulators (`halves` = 1: stage 2 only).
+    #[inline]
+    pub(crate) fn accumulate(&self, feats: &[u64], acc: &mut Acc, stage2_only: bool) {
+        for &f in feats {
+            if let Some(r) = self.table.get(f) {
+                let base = r as usize * 2 * NT;
+                if let Some(row) = self.weights.get(base..base + 2 * NT) {
+                    let (a, b) = row.split_at(NT);
+                    if !stage2_only {
+                        for (o, w) in acc[0].iter_mut().zip(a) {
+                            *o += i32::from(*w);
+                        }
+                    }
+                    for (o, w) in acc[1].iter_mut().zip(b) {
+                        *o += i32::from(*w);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Emission scores of stage `k` (0 or 1) from an accumulator.
+    #[inline]
+    pub(crate) fn scores(&self, acc: &Acc, k: usize) -> [f32; NT] {
+        let mut e = [0f32; NT];
+        for (o, v) in e.iter_mut().zip(&acc[k]) {
+            *o = *v as f32 * self.scale[k];
+        }
+        e
+    }
+}
+
+/// Everything a trained tagger needs; see `NerModel` for the public face.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ModelData {
+    pub(crate) res: Resources,
+    pub(crate) stage1: Stage,
+    pub(crate) stage2: Stage,
+    /// Confidence = logistic(`conf_slope` × mean span margin + `conf_bias`), fitted on dev spans.
+    pub(crate) conf_slope: f32,
+    /// See `conf_slope`.
+    pub(crate) conf_bias: f32,
+}
+
+// ---------------------------------------------------------------- serialisation
+
+struct Writer(Vec<u8>);
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn f32(&mut self, v: f32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+        let end = self.at.checked_add(n).ok_or("length overflow")?;
+        let s = self
+            .b
+            .get(self.at..end)
+            .ok_or_else(|| format!("truncated payload at byte {}", self.at))?;
+        self.at = end;
+        Ok(s)
+    }
+    fn arr<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let s = self.take(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.arr::<1>()?[0])
+    }
+    fn u16(&mut self) -> Result<u16, String> {
+        Ok(u16::from_le_bytes(self.arr()?))
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.arr()?))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.arr()?))
+    }
+    fn f32(&mut self) -> Result<f32, String> {
+        Ok(f32::from_le_bytes(self.arr()?))
+    }
+    fn count(&mut self, elem_bytes: usize) -> Result<usize, String> {
+        let n = self.u64()? as usize;
+        if n.saturating_mul(elem_bytes) > self.b.len() - self.at {
+            return Err(format!("count {n} exceeds the payload"));
+        }
+        Ok(n)
+    }
+}
+
+fn write_stage(w: &mut Writer, s: &Stage) {
+    let entries = s.table.sorted_entries();
+    let max = s.weights.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let scale = if max > 0.0 { max / 32767.0 } else { 1.0 };
+    w.f32(scale);
+    w.u64(entries.len() as u64);
+    for (k, _) in &entries {
+        w.u64(*k);
+    }
+    // Column-major by tag so zstd sees long runs of similar values.
+    for t in 0..NT {
+        for (_, r) in &entries {
+            let v = s.weights[*r as usize * NT + t] / scale;
+            w.u16(v.round().clamp(-32767.0, 32767.0) as i16 as u16);
+        }
+    }
+    for v in s.trans.iter().chain(&s.start).chain(&s.end) {
+        w.f32(*v);
+    }
+}
+
+fn read_stage(r: &mut Reader) -> Result<Stage, String> {
+    let scale = r.f32()?;
+    let n = r.count(8 + 2 * NT)?;
+    let mut table = U64Map::with_capacity(n);
+    for i in 0..n {
+        table.insert(r.u64()?, i as u32);
+    }
+    let mut weights = vec![0f32; n * NT];
+    for t in 0..NT {
+        for i in 0..n {
+            weights[i * NT + t] = f32::from(r.u16()? as i16) * scale;
+        }
+    }
+    let mut fl = |k: usize| -> Result<Vec<f32>, String> { (0..k).map(|_| r.f32()).collect() };
+    let trans = fl(NT * NT)?;
+    let start = fl(NT)?;
+    let end = fl(NT)?;
+    let mut s = Stage {
+        table,
+        weights,
+        trans,
+        start,
+        end,
+        masked: Vec::new(),
+    };
+    s.prepare();
+    Ok(s)
+}
+
+/// Serialises a model to file bytes (the error is zstd's message).
+pub(crate) fn to_bytes(m: &ModelData) -> Result<Vec<u8>, String> {
+    let mut w = Writer(Vec::new());
+    let lex = &m.res.lexicon;
+    let mut lex_entries = lex.map.sorted_entries();
+    lex_entries.sort_unstable();
+    w.u64(lex_entries.len() as u64);
+    for (k, i) in &lex_entries {
+        let e = lex.entries[*i as usize];
+        w.u64(*k);
+        for c in e.clusters {
+            w.u16(c);
+        }
+        w.u8(e.case as u8);
+    }
+    let gz = m.res.gazetteer.map.sorted_entries();
+    w.u32(m.res.gazetteer.max_len as u32);
+    w.u64(gz.len() as u64);
+    for (k, bits) in &gz {
+        w.u64(*k);
+        w.u32(*bits);
+    }
+    write_stage(&mut w, &m.stage1);
+    write_stage(&mut w, &m.stage2);
+    w.f32(m.conf_slope);
+    w.f32(m.conf_bias);
+    let payload = zstd::bulk::compress(&w.0, ZSTD_LEVEL).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(payload.len() + 28);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(w.0.len() as u64).to_le_bytes());
+    out.extend_from_slice(
+        &xxhash_rust::xxh3::xxh3_64_with_seed(&payload, CHECKSUM_SEED).to_le_bytes(),
+    );
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// Parses file bytes; `path` names the source in errors.
+pub(crate) fn from_bytes(bytes: &[u8], path: &Path) -> Result<ModelData, NerError> {
+    let bad = |reason: String| NerError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if bytes.len() < 28 || &bytes[..8] != MAGIC {
+        return Err(bad("not a newsmill NER model (bad magic)".into()));
+    }
+    let mut h = Reader { b: bytes, at: 8 };
+    let version = h.u32().map_err(bad)?;
+    if version != FORMAT_VERSION {
+        return Err(NerError::Version {
+            path: path.to_path_buf(),
+            found: version,
+            expected: FORMAT_VERSION,
+        });
+    }
+    let raw_len = h.u64().map_err(bad)? as usize;
+    let sum = h.u64().map_err(bad)?;
+    let payload = &bytes[28..];
+    if xxhash_rust::xxh3::xxh3_64_with_seed(payload, CHECKSUM_SEED) != sum {
+        return Err(bad("checksum mismatch (file damaged or truncated)".into()));
+    }
+    // The declared size bounds the allocation; 1 GiB is far above any sensible model.
+    if raw_len > 1 << 30 {
+        return Err(bad(format!(
+            "declared payload size {raw_len} is implausible"
+        )));
+    }
+    let raw = zstd::bulk::decompress(payload, raw_len).map_err(|e| bad(e.to_string()))?;
+    parse_payload(&raw).map_err(bad)
+}
+
+fn parse_payload(raw: &[u8]) -> Result<ModelData, String> {
+    let mut r = Reader { b: raw, at: 0 };
+    let n_lex = r.count(8 + 2 * N_CLUSTER_LEVELS + 1)?;
+    let mut lexicon = Lexicon {
+        map: U64Map::with_capacity(n_lex),
+        entries: Vec::with_capacity(n_lex),
+    };
+    for _ in 0..n_lex {
+        let k = r.u64()?;
+        let mut clusters = [0u16; N_CLUSTER_LEVELS];
+        for c in &mut clusters {
+            *c = r.u16()?;
+        }
+        let case = CaseClass::from_u8(r.u8()?);
+        lexicon.insert(k, LexEntry { clusters, case });
+    }
+    let max_len = r.u32()? as usize;
+    let n_gz = r.count(12)?;
+    let mut gazetteer = Gazetteer {
+        map: U64Map::with_capacity(n_gz),
+        max_len,
+    };
+    for _ in 0..n_gz {
+        let k = r.u64()?;
+        let bits = r.u32()?;
+        gazetteer.map.insert(k, bits);
+    }
+    let stage1 = read_stage(&mut r)?;
+    let stage2 = read_stage(&mut r)?;
+    let conf_slope = r.f32()?;
+    let conf_bias = r.f32()?;
+    if r.at != raw.len() {
+        return Err(format!("{} trailing bytes", raw.len() - r.at));
+    }
+    Ok(ModelData {
+        res: Resources { lexicon, gazetteer },
+        stage1,
+        stage2,
+        conf_slope,
+        conf_bias,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bioes_round_trip() {
+        let spans = vec![(0, 2, 0), (2, 3, 0), (5, 8, 3)];
+        let tags = spans_to_tags(9, &spans);
+        assert_eq!(tags_to_spans(&tags), spans);
+        for w in tags.windows(2) {
+            assert!(allowed(Some(w[0] as usize), w[1] as usize));
+        }
+    }
+
+    #[test]
+    fn transitions_are_constrained() {
+        assert!(!allowed(None, tag(Pos::I, 0)));
+        assert!(!allowed(Some(tag(Pos::B, 0)), tag(Pos::I, 1)));
+        assert!(allowed(Some(tag(Pos::B, 0)), tag(Pos::E, 0)));
+        assert!(!allowed_end(tag(Pos::B, 2)));
+    }
+
+    fn tiny_stage() -> Stage {
+        let mut s = Stage {
+            trans: vec![0.0; NT * NT],
+            start: vec![0.0; NT],
+            end: vec![0.0; NT],
+            ..Stage::default()
+        };
+        s.table.insert(77, 0);
+        s.weights = vec![0.0; NT];
+        s.weights[tag(Pos::S, 1)] = 2.0;
+        s.prepare();
+        s
+    }
+
+    #[test]
+    fn viterbi_respects_constraints() {
+        let s = tiny_stage();
+        let mut em = vec![[0f32; NT]; 2];
+        em[0][tag(Pos::I, 0)] = 5.0; // illegal at start
+        em[1][tag(Pos::S, 2)] = 1.0;
+        let mut out = Vec::new();
+        viterbi(&s, &em, &mut out);
+        assert_eq!(out, vec![0, tag(Pos::S, 2) as u8]);
+    }
+
+    #[test]
+    fn bytes_round_trip_and_corruption() {
+        let m = ModelData {
+            stage1: tiny_stage(),
+            stage2: tiny_stage(),
+            conf_slope: 3.0,
+            ..ModelData::default()
+        };
+        let b = to_bytes(&m).expect("serialises");
+        let back = from_bytes(&b, Path::new("m.bin")).expect("round trip");
+        assert_eq!(back.stage1.table.get(77), Some(0));
+        assert!((back.stage2.weights[tag(Pos::S, 1)] - 2.0).abs() < 1e-3);
+        let mut bad = b.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        let err = from_bytes(&bad, Path::new("m.bin")).expect_err("corrupt");
+        assert!(err.to_string().contains("m.bin"));
+        assert!(from_bytes(b"junk", Path::new("m.bin")).is_err());
+    }
+}

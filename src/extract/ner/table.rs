@@ -1,0 +1,132 @@
+//! A read-mostly open-addressing map from 64-bit hashes to `u32` values.
+//!
+//! Why not `HashMap`: keys are already well-mixed 64-bit hashes, so hashing them again is wasted
+//! time on the hot tagging path, and a flat power-of-two table with linear probing keeps lookups to
+//! one or two cache lines. Key 0 marks an empty slot; [`fix_key`] maps a real 0 hash elsewhere.
+
+/// Maps a hash to a non-zero key (0 is the empty-slot marker).
+#[inline]
+pub(crate) fn fix_key(h: u64) -> u64 {
+    if h == 0 {
+        0x9E37_79B9_7F4A_7C15
+    } else {
+        h
+    }
+}
+
+/// Open-addressing hash table `u64 -> u32`, load factor ≤ 0.5.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct U64Map {
+    /// `(key, value)` interleaved so a lookup touches one cache line, not two.
+    slots: Vec<(u64, u32)>,
+    shift: u32,
+    len: usize,
+}
+
+impl U64Map {
+    /// An empty table sized for `n` entries.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        let cap = (n.max(4) * 2).next_power_of_two();
+        U64Map {
+            slots: vec![(0, 0); cap],
+            shift: 64 - cap.trailing_zeros(),
+            len: 0,
+        }
+    }
+
+    /// Number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    fn slot(&self, key: u64) -> usize {
+        // Fibonacci hashing: the top bits of a multiply spread clustered keys well.
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// Inserts or overwrites `key`.
+    pub(crate) fn insert(&mut self, key: u64, val: u32) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let key = fix_key(key);
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            if self.slots[i].0 == 0 {
+                self.slots[i] = (key, val);
+                self.len += 1;
+                return;
+            }
+            if self.slots[i].0 == key {
+                self.slots[i].1 = val;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Value stored for `key`.
+    #[inline]
+    pub(crate) fn get(&self, key: u64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let key = fix_key(key);
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if k == key {
+                return Some(v);
+            }
+            if k == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(self);
+        *self = U64Map::with_capacity(old.len.max(4) * 2);
+        for &(k, v) in &old.slots {
+            if k != 0 {
+                self.insert(k, v);
+            }
+        }
+    }
+
+    /// Entries sorted by key (deterministic serialisation order).
+    pub(crate) fn sorted_entries(&self) -> Vec<(u64, u32)> {
+        let mut v: Vec<(u64, u32)> = self
+            .slots
+            .iter()
+            .filter(|(k, _)| *k != 0)
+            .copied()
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_get_grow() {
+        let mut m = U64Map::with_capacity(2);
+        for i in 0..1000u64 {
+            m.insert(i.wrapping_mul(7919), i as u32);
+        }
+        assert_eq!(m.len(), 1000);
+        assert_eq!(m.get(7919 * 5), Some(5));
+        assert_eq!(m.get(0), Some(0));
+        assert_eq!(m.get(3), None);
+        m.insert(7919 * 5, 42);
+        assert_eq!(m.get(7919 * 5), Some(42));
+        assert_eq!(m.sorted_entries().len(), 1000);
+    }
+}

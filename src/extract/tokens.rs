@@ -1,0 +1,372 @@
+//! News-aware tokenizer producing char and byte offsets.
+//!
+//! Input: clean document text. Output: [`Token`]s in text order, never overlapping, never
+//! empty, covering every non-whitespace char exactly once. The conventions follow CoNLL-2003 /
+//! Penn Treebank tokenisation, because that is what the NER model was trained on:
+//! - abbreviations keep their period: "U.S.", "Mr.", "Sept.", "J.", "Inc.";
+//! - clitics split off: "Syria's" → "Syria" "'s", "don't" → "do" "n't" (straight or curly apostrophe);
+//! - names with internal apostrophes/hyphens stay whole: "O'Neill", "al-Assad";
+//! - currency symbols and percent signs split: "$500" → "$" "500"; "5%" → "5" "%";
+//! - numbers with separators stay whole: "1,000.50", "10:30", "1996-08-22";
+//! - other punctuation is one token per char, except runs of the same char ("...", "--").
+//!
+//! Deterministic, allocation-light, and total: any `&str` is accepted without panicking.
+
+/// One token: `[start, end)` in chars and `[byte_start, byte_end)` in bytes of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    /// First char offset.
+    pub start: usize,
+    /// One past the last char offset.
+    pub end: usize,
+    /// First byte offset.
+    pub byte_start: usize,
+    /// One past the last byte offset.
+    pub byte_end: usize,
+}
+
+impl Token {
+    /// The token's text.
+    pub fn text<'a>(&self, text: &'a str) -> &'a str {
+        text.get(self.byte_start..self.byte_end).unwrap_or("")
+    }
+}
+
+/// Lowercase words that keep a following period (besides single letters and "U.S."-style
+/// letter-dot sequences). Short fixed list: titles, company suffixes, months, common Latin.
+pub(crate) const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm", "maj",
+    "brig", "gov", "sen", "rep", "rev", "st", "jr", "sr", "hon", "pres", "inc", "corp", "co",
+    "ltd", "bros", "plc", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+    "nov", "dec", "no", "nos", "vs", "etc", "mt", "ft", "ave", "blvd", "dept", "est", "approx",
+    "assn", "govt", "fig", "vol", "pp", "cf", "al", "ariz", "calif", "colo", "conn", "fla", "ga",
+    "ill", "ind", "kan", "ky", "la", "md", "mass", "mich", "minn", "miss", "mo", "neb", "nev",
+    "okla", "ore", "pa", "tenn", "tex", "va", "wash", "wis", "wyo",
+];
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '`')
+}
+
+fn is_hyphen(c: char) -> bool {
+    matches!(c, '-' | '\u{2010}' | '\u{2011}')
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || is_mark(c)
+}
+
+/// Combining marks (kept inside words so decomposed accents do not split names).
+fn is_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// Length in chars of a clitic starting at `cs[i]` (an apostrophe), or 0.
+fn clitic_len(cs: &[char], i: usize) -> usize {
+    if !cs.get(i).is_some_and(|c| is_apostrophe(*c)) {
+        return 0;
+    }
+    let mut j = i + 1;
+    while j < cs.len() && cs[j].is_alphabetic() {
+        j += 1;
+    }
+    let letters: String = cs[i + 1..j].iter().flat_map(|c| c.to_lowercase()).collect();
+    if matches!(letters.as_str(), "s" | "re" | "ve" | "ll" | "d" | "m") {
+        j - i
+    } else {
+        0
+    }
+}
+
+/// True when `cs[i..]` starts with "n't" followed by a non-letter.
+fn is_nt(cs: &[char], i: usize) -> bool {
+    cs.len() >= i + 3
+        && matches!(cs[i], 'n' | 'N')
+        && is_apostrophe(cs[i + 1])
+        && matches!(cs[i + 2], 't' | 'T')
+        && !cs.get(i + 3).is_some_and(|c| c.is_alphabetic())
+}
+
+/// Splits one whitespace-free chunk into token lengths (in chars).
+fn split_chunk(cs: &[char], out: &mut Vec<usize>) {
+    let mut i = 0;
+    while i < cs.len() {
+        let len = next_token(cs, i).max(1);
+        out.push(len);
+        i += len;
+    }
+}
+
+/// Length of the token starting at `cs[i]`.
+fn next_token(cs: &[char], i: usize) -> usize {
+    let c = cs[i];
+    if is_nt(cs, i) && i > 0 && cs[i - 1].is_alphabetic() {
+        return 3;
+    }
+    if is_apostrophe(c) && i > 0 && is_word_char(cs[i - 1]) {
+        let k = clitic_len(cs, i);
+        if k > 0 {
+            return k;
+        }
+    }
+    if is_word_char(c) {
+        return word_len(cs, i);
+    }
+    // Punctuation: a run of the same char is one token ("...", "--", "!!").
+    let mut j = i + 1;
+    while j < cs.len() && cs[j] == c && !c.is_alphanumeric() {
+        j += 1;
+    }
+    j - i
+}
+
+fn word_len(cs: &[char], start: usize) -> usize {
+    let mut j = start;
+    let all_digits_so_far = |j: usize| cs[start..j].iter().all(|c| c.is_ascii_digit());
+    loop {
+        while j < cs.len() && is_word_char(cs[j]) {
+            // "don't": stop before "n't".
+            if is_nt(cs, j) && j > start {
+                return j - start;
+            }
+            j += 1;
+        }
+        let Some(&next) = cs.get(j) else { break };
+        let after = cs.get(j + 1).copied();
+        let after_is_word = after.is_some_and(is_word_char);
+        // Number separators between digits: 1,000.50  10:30  1/2
+        if matches!(next, ',' | '.' | ':' | '/')
+            && cs[j - 1].is_ascii_digit()
+            && after.is_some_and(|c| c.is_ascii_digit())
+            && (next != ',' || all_digits_so_far(j))
+        {
+            j += 1;
+            continue;
+        }
+        if is_hyphen(next) && after_is_word {
+            j += 1;
+            continue;
+        }
+        // O'Neill, d'Estaing: apostrophe inside a name that is not a clitic.
+        if is_apostrophe(next) && after_is_word && clitic_len(cs, j) == 0 && !is_nt(cs, j - 1) {
+            j += 1;
+            continue;
+        }
+        if next == '.' {
+            return j - start + period_attaches(cs, start, j);
+        }
+        break;
+    }
+    j - start
+}
+
+/// Number of chars (0 or more) an abbreviation takes from `cs[dot..]`, where `cs[start..dot]`
+/// is a word followed by a period.
+fn period_attaches(cs: &[char], start: usize, dot: usize) -> usize {
+    let word = &cs[start..dot];
+    // Letter-dot sequences: U.S., U.N., e.g., p.m.
+    if word.len() == 1 && word[0].is_alphabetic() {
+        let mut j = dot;
+        while j + 2 < cs.len()
+            && cs[j] == '.'
+            && cs[j + 1].is_alphabetic()
+            && !cs.get(j + 2).is_some_and(|c| c.is_alphanumeric())
+        {
+            j += 2;
+        }
+        // j is at a '.' (the last one of the pattern) or past a final letter.
+        if cs.get(j) == Some(&'.') {
+            return j + 1 - dot;
+        }
+        return j - dot;
+    }
+    if word.iter().all(|c| c.is_alphabetic()) {
+        let lower: String = word.iter().flat_map(|c| c.to_lowercase()).collect();
+        if ABBREVIATIONS.contains(&lower.as_str()) {
+            return 1;
+        }
+    }
+    0
+}
+
+/// Tokenizes `text` (see the module docs for the conventions).
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::with_capacity(text.len() / 5 + 1);
+    let mut chunk: Vec<char> = Vec::new();
+    let mut chunk_bytes: Vec<usize> = Vec::new();
+    let mut lens: Vec<usize> = Vec::new();
+    let mut chunk_char_start = 0;
+    let mut char_idx = 0;
+    let mut flush = |chunk: &mut Vec<char>,
+                     chunk_bytes: &mut Vec<usize>,
+                     char_start: usize,
+                     end_byte: usize,
+                     out: &mut Vec<Token>| {
+        if chunk.is_empty() {
+            return;
+        }
+        lens.clear();
+        split_chunk(chunk, &mut lens);
+        let mut at = 0;
+        for &len in &lens {
+            let e = (at + len).min(chunk.len());
+            out.push(Token {
+                start: char_start + at,
+                end: char_start + e,
+                byte_start: chunk_bytes[at],
+                byte_end: chunk_bytes.get(e).copied().unwrap_or(end_byte),
+            });
+            at = e;
+        }
+        chunk.clear();
+        chunk_bytes.clear();
+    };
+    for (b, c) in text.char_indices() {
+        if c.is_whitespace() || c.is_control() || c == '\u{200B}' || c == '\u{FEFF}' {
+            flush(&mut chunk, &mut chunk_bytes, chunk_char_start, b, &mut out);
+        } else {
+            if chunk.is_empty() {
+                chunk_char_start = char_idx;
+            }
+            chunk.push(c);
+            chunk_bytes.push(b);
+        }
+        char_idx += 1;
+    }
+    flush(
+        &mut chunk,
+        &mut chunk_bytes,
+        chunk_char_start,
+        text.len(),
+        &mut out,
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<&str> {
+        tokenize(s).iter().map(|t| t.text(s)).collect()
+    }
+
+    #[test]
+    fn abbreviations_and_initials() {
+        assert_eq!(
+            toks("The U.S. envoy Mr. J. Smith met Gen. Lee in Sept. 1996."),
+            vec![
+                "The", "U.S.", "envoy", "Mr.", "J.", "Smith", "met", "Gen.", "Lee", "in", "Sept.",
+                "1996", "."
+            ]
+        );
+        assert_eq!(toks("in the U.S."), vec!["in", "the", "U.S."]);
+        assert_eq!(toks("U.N.-backed"), vec!["U.N.", "-", "backed"]);
+    }
+
+    #[test]
+    fn clitics_split_like_ptb() {
+        assert_eq!(toks("Syria's army"), vec!["Syria", "'s", "army"]);
+        assert_eq!(toks("don't stop"), vec!["do", "n't", "stop"]);
+        assert_eq!(toks("Syria\u{2019}s"), vec!["Syria", "\u{2019}s"]);
+        assert_eq!(toks("they're"), vec!["they", "'re"]);
+        assert_eq!(toks("O'Neill"), vec!["O'Neill"]);
+        assert_eq!(toks("Jones' car"), vec!["Jones", "'", "car"]);
+    }
+
+    #[test]
+    fn money_numbers_hyphens() {
+        assert_eq!(
+            toks("$500 and 5.93 mln"),
+            vec!["$", "500", "and", "5.93", "mln"]
+        );
+        assert_eq!(
+            toks("1,000.50 on 1996-08-22 at 10:30"),
+            vec!["1,000.50", "on", "1996-08-22", "at", "10:30"]
+        );
+        assert_eq!(
+            toks("al-Assad rose 5%,"),
+            vec!["al-Assad", "rose", "5", "%", ","]
+        );
+        assert_eq!(
+            toks("wait... -- (yes)"),
+            vec!["wait", "...", "--", "(", "yes", ")"]
+        );
+        assert_eq!(
+            toks("\u{201C}Hi,\u{201D} he said"),
+            vec!["\u{201C}", "Hi", ",", "\u{201D}", "he", "said"]
+        );
+    }
+
+    #[test]
+    fn offsets_are_chars_and_bytes() {
+        let s = "Zürich’s café";
+        let t = tokenize(s);
+        assert_eq!(
+            t[0],
+            Token {
+                start: 0,
+                end: 6,
+                byte_start: 0,
+                byte_end: 7
+            }
+        );
+        assert_eq!(t[1].text(s), "’s");
+        assert_eq!((t[1].start, t[1].end), (6, 8));
+        let chars: Vec<char> = s.chars().collect();
+        for tok in &t {
+            let via_chars: String = chars[tok.start..tok.end].iter().collect();
+            assert_eq!(via_chars, tok.text(s));
+        }
+    }
+
+    /// Pseudo-random strings over a punctuation-heavy alphabet: tokens must tile the
+    /// non-whitespace text exactly, and sentence ranges must cover all tokens.
+    #[test]
+    fn random_text_is_tiled_exactly() {
+        let alphabet: Vec<char> = "aZ9 .'’-$,:/\n\"“”()!?n'tsU.S.é\u{301}\t".chars().collect();
+        let mut x: u64 = 12345;
+        for _ in 0..2000 {
+            let mut s = String::new();
+            for _ in 0..(x % 40) {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push(alphabet[(x >> 33) as usize % alphabet.len()]);
+            }
+            let t = tokenize(&s);
+            let joined: String = t.iter().map(|k| k.text(&s)).collect();
+            let expect: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+            assert_eq!(joined, expect, "{s:?}");
+            let r = crate::extract::sentences::split_sentences(&s, &t);
+            assert_eq!(r.iter().map(|x| x.len()).sum::<usize>(), t.len());
+        }
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for s in [
+            "",
+            " ",
+            "'",
+            "n't",
+            "a.",
+            ".",
+            "'s",
+            "A.B",
+            "1,",
+            "x\u{0301}y",
+            "\u{FEFF}a",
+            "-a-",
+            "U.S",
+            "9.",
+            "''s",
+        ] {
+            let t = tokenize(s);
+            for w in t.windows(2) {
+                assert!(w[0].end <= w[1].start);
+            }
+            assert!(t.iter().all(|x| x.start < x.end));
+        }
+    }
+}
