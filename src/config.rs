@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::clean::CleanConfig;
+use crate::extract::ExtractConfig;
 use crate::read::InputConfig;
 use crate::write::OutputConfig;
 
@@ -82,6 +83,8 @@ pub struct Config {
     pub run: RunConfig,
     /// `[clean]`
     pub clean: CleanConfig,
+    /// `[extract]`
+    pub extract: ExtractConfig,
 }
 
 /// Why a config cannot be used.
@@ -141,6 +144,7 @@ impl Config {
         problems.extend(self.output.validate());
         problems.extend(self.run.validate());
         problems.extend(self.clean.validate());
+        problems.extend(self.extract.validate());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -163,6 +167,7 @@ impl Config {
         c.run = RunConfig::default();
         c.input.paths.clear();
         c.output.dir.clear();
+        c.extract.ner_model.clear();
         format!("{:016x}", xxh3_64(c.to_toml().as_bytes()))
     }
 }

@@ -203,3 +203,9 @@ pub enum Verdict {
     /// The document stops here; the pipeline writes the reject row.
     Reject(RejectReason, String),
 }
+
+/// Entity ids as they appear in the tables: 16 lower-case hex digits (strings travel well to
+/// Spark and pandas, which lack unsigned 64-bit integers).
+pub fn entity_id_hex(id: u64) -> String {
+    format!("{id:016x}")
+}

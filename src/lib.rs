@@ -25,6 +25,8 @@
 pub mod clean;
 pub mod config;
 pub mod doc;
+pub mod eval;
+pub mod extract;
 pub mod pipeline;
 pub mod progress;
 pub mod read;

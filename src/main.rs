@@ -24,11 +24,61 @@ struct Cli {
 enum Command {
     /// Run the pipeline: read → clean → dedup → extract → write tables and report.json.
     Run(RunArgs),
+    /// Score a stage against labelled data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Train a model shipped in data/models/.
+    #[command(subcommand)]
+    Train(TrainCommand),
     /// Print the effective configuration (defaults merged with the config file) as TOML.
     Config {
         /// Config file; default ./pipeline.toml when it exists, else built-in defaults.
         #[arg(long, short)]
         config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EvalCommand {
+    /// NER on a CoNLL-2003 file: conlleval P/R/F1 per type and micro.
+    Ner {
+        /// CoNLL-2003 file (`TOKEN POS CHUNK NER` lines).
+        #[arg(long)]
+        conll: PathBuf,
+        /// Write `token gold pred` lines here (blank line between sentences).
+        #[arg(long)]
+        predictions: Option<PathBuf>,
+        /// Config whose `[extract]` section is used; default ./pipeline.toml or built-ins.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TrainCommand {
+    /// Train the NER model on CoNLL-2003 (deterministic given --seed).
+    Ner {
+        /// Training file (eng.train).
+        #[arg(long)]
+        conll: PathBuf,
+        /// Development file for early stopping (eng.testa).
+        #[arg(long)]
+        dev: Option<PathBuf>,
+        /// Where to write the model.
+        #[arg(long)]
+        out: PathBuf,
+        /// Gazetteer sources folder (the shared data's `gazetteer/` layout).
+        #[arg(long)]
+        gazetteer: Option<PathBuf>,
+        /// Unlabelled news JSONL(.zst) with a `text` field, for word clusters.
+        #[arg(long)]
+        unlabelled: Option<PathBuf>,
+        /// Maximum epochs per stage.
+        #[arg(long, default_value_t = 14)]
+        epochs: usize,
+        /// Shuffling seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -150,6 +200,64 @@ fn cmd_run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+fn usage(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(UsageErrorWrap(e.to_string()))
+}
+
+fn cmd_eval(cmd: EvalCommand) -> Result<()> {
+    match cmd {
+        EvalCommand::Ner {
+            conll,
+            predictions,
+            config,
+        } => {
+            let (cfg, ctx) = load_config(config.as_deref()).map_err(usage)?;
+            let t = std::time::Instant::now();
+            let x = newsmill::extract::Extractor::from_config(&cfg.extract, &ctx.base_dir)?;
+            let load_secs = t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            let report = newsmill::eval::conll::evaluate(x.ner(), &conll, predictions.as_deref())?;
+            let secs = t.elapsed().as_secs_f64();
+            print!("{}", report.to_text());
+            println!(
+                "model load {load_secs:.2}s; tagged {} tokens in {secs:.2}s ({:.0} tokens/s)",
+                report.tokens,
+                report.tokens as f64 / secs.max(1e-9)
+            );
+            Ok(())
+        }
+    }
+}
+
+fn cmd_train(cmd: TrainCommand) -> Result<()> {
+    match cmd {
+        TrainCommand::Ner {
+            conll,
+            dev,
+            out,
+            gazetteer,
+            unlabelled,
+            epochs,
+            seed,
+        } => {
+            let opts = newsmill::extract::ner::TrainOptions {
+                epochs,
+                seed,
+                gazetteer_dir: gazetteer,
+                unlabelled,
+                ..Default::default()
+            };
+            let report = newsmill::extract::ner::train(&conll, dev.as_deref(), &out, &opts)?;
+            eprintln!(
+                "dev F1 {:.4}; model written to {}",
+                report.dev_f1,
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
 #[derive(Debug)]
 struct UsageErrorWrap(String);
 
@@ -165,6 +273,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
         Command::Run(args) => cmd_run(args),
+        Command::Eval(e) => cmd_eval(e),
+        Command::Train(t) => cmd_train(t),
         Command::Config { config } => load_config(config.as_deref())
             .map(|(cfg, _)| print!("{}", cfg.to_toml()))
             .map_err(|e| anyhow::Error::new(UsageErrorWrap(e.to_string()))),

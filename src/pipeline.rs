@@ -24,15 +24,16 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::clean::{CleanStats, Cleaner, Furniture, FurnitureLearner};
 use crate::config::Config;
-use crate::doc::{Doc, Reject, Verdict};
+use crate::doc::{entity_id_hex, Doc, Reject, Verdict};
+use crate::extract::{Extraction, Extractor};
 use crate::progress::Progress;
 use crate::read::{ReadItem, Source};
 use crate::report::{RunReport, StageReport, Throughput, Totals};
 use crate::util;
 use crate::write::schema::table;
 use crate::write::{
-    DocLabels, DocumentRows, DuplicateRows, RejectRows, SpoolReader, SpoolWriter, Staging,
-    TableWriter,
+    DocLabels, DocumentRows, DuplicateRows, EntityRow, EntityRows, MentionRows, RejectRows,
+    SpoolReader, SpoolWriter, Staging, TableWriter,
 };
 
 /// The crate version, recorded in reports and Parquet metadata.
@@ -105,6 +106,11 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
 
     let source = Source::from_config(&cfg.input, &ctx.base_dir)?;
     let cleaner = Cleaner::from_config(&cfg.clean)?;
+    let extractor = if cfg.extract.enabled {
+        Some(Extractor::from_config(&cfg.extract, &ctx.base_dir)?)
+    } else {
+        None
+    };
     let out_dir = resolve(&ctx.base_dir, &cfg.output.dir);
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
@@ -222,6 +228,8 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     // Pass 2: spool → extract → tables.
     let mut documents_w = writer(table::DOCUMENTS)?;
     let mut duplicates_w = writer(table::DUPLICATES)?;
+    let mut mentions_w = writer(table::MENTIONS)?;
+    let mut entities = EntityAggregates::default();
     let mut reader = SpoolReader::open(&spool_path, spooled)?;
     let mut progress = Progress::new(
         cfg.run.progress,
@@ -239,11 +247,19 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         }
         let t = Instant::now();
         c.extract.docs_in += docs.len() as u64;
-        let labels: Vec<DocLabels> = docs
+        let extracted: Vec<Option<Extraction>> = docs
             .par_iter()
-            .map(|d| DocLabels {
+            .map(|d| extractor.as_ref().map(|x| x.process(d)))
+            .collect();
+        let labels: Vec<DocLabels> = docs
+            .iter()
+            .zip(&extracted)
+            .map(|(d, x)| DocLabels {
                 content_hash: format!("{:016x}", xxh3_64(d.text.as_bytes())),
-                n_tokens: d.text.split_whitespace().count() as u64,
+                n_tokens: match x {
+                    Some(x) => x.n_tokens as u64,
+                    None => d.text.split_whitespace().count() as u64,
+                },
                 cluster_id: None,
                 cluster_size: 1,
             })
@@ -254,14 +270,20 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         let t = Instant::now();
         let mut rows = DocumentRows::default();
         let dup_rows = DuplicateRows::default();
-        for (d, l) in docs.iter().zip(&labels) {
+        let mut mention_rows = MentionRows::default();
+        for ((d, l), x) in docs.iter().zip(&labels).zip(&extracted) {
             rows.push(d, l);
+            if let Some(x) = x {
+                mention_rows.push_doc(&d.doc_id, &x.mentions);
+                entities.add(d, x);
+            }
         }
         c.write.docs_in += docs.len() as u64;
         c.write.docs_out += rows.len() as u64;
         duplicates += dup_rows.len() as u64;
         documents_w.write(&rows.into_frame()?)?;
         duplicates_w.write(&dup_rows.into_frame()?)?;
+        mentions_w.write(&mention_rows.into_frame()?)?;
         c.write.secs += t.elapsed().as_secs_f64();
         done += docs.len() as u64;
         progress.update(done, done);
@@ -277,6 +299,23 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         table::DUPLICATES.to_string(),
         duplicates_w.finish(DuplicateRows::default().into_frame()?)?,
     );
+    if extractor.is_some() {
+        tables.insert(
+            table::MENTIONS.to_string(),
+            mentions_w.finish(MentionRows::default().into_frame()?)?,
+        );
+        let mut entities_w = writer(table::ENTITIES)?;
+        let t = Instant::now();
+        entities_w.write(&entities.into_rows().into_frame()?)?;
+        tables.insert(
+            table::ENTITIES.to_string(),
+            entities_w.finish(EntityRows::default().into_frame()?)?,
+        );
+        c.write.secs += t.elapsed().as_secs_f64();
+    } else {
+        drop(mentions_w);
+        let _ = std::fs::remove_dir_all(staging.table_dir(table::MENTIONS));
+    }
     tables.insert(
         table::REJECTS.to_string(),
         rejects_w.finish(RejectRows::default().into_frame()?)?,
@@ -365,4 +404,63 @@ fn learn_furniture(cfg: &Config, source: &Source, cleaner: &Cleaner) -> Furnitur
         }
     }
     learner.finish(cfg.clean.repeated_min_docs, cfg.clean.repeated_min_share)
+}
+
+/// Per-entity totals over the run's kept documents. Its size grows with the number of
+/// distinct entities, not with the corpus.
+#[derive(Default)]
+struct EntityAggregates {
+    by_id: BTreeMap<u64, EntityAgg>,
+}
+
+struct EntityAgg {
+    row: EntityRow,
+    aliases: std::collections::BTreeSet<String>,
+}
+
+impl EntityAggregates {
+    fn add(&mut self, doc: &Doc, x: &Extraction) {
+        let mut seen = std::collections::BTreeSet::new();
+        for m in &x.mentions {
+            let e = &m.entity;
+            let agg = self.by_id.entry(e.id).or_insert_with(|| EntityAgg {
+                row: EntityRow {
+                    entity_id: entity_id_hex(e.id),
+                    name: e.name.clone(),
+                    etype: e.etype.as_str(),
+                    aliases: Vec::new(),
+                    n_mentions: 0,
+                    n_docs: 0,
+                    first_seen: None,
+                    last_seen: None,
+                    geo: e.geo.clone(),
+                },
+                aliases: Default::default(),
+            });
+            agg.row.n_mentions += 1;
+            if m.text != agg.row.name {
+                agg.aliases.insert(m.text.clone());
+            }
+            if seen.insert(e.id) {
+                agg.row.n_docs += 1;
+                if let Some(p) = doc.published.as_deref() {
+                    if agg.row.first_seen.as_deref().is_none_or(|f| p < f) {
+                        agg.row.first_seen = Some(p.to_string());
+                    }
+                    if agg.row.last_seen.as_deref().is_none_or(|l| p > l) {
+                        agg.row.last_seen = Some(p.to_string());
+                    }
+                }
+            }
+        }
+    }
+
+    fn into_rows(self) -> EntityRows {
+        let mut rows = EntityRows::default();
+        for (_, mut a) in self.by_id {
+            a.row.aliases = a.aliases.into_iter().collect();
+            rows.push(a.row);
+        }
+        rows
+    }
 }

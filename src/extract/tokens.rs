@@ -7,7 +7,8 @@
 //! - clitics split off: "Syria's" → "Syria" "'s", "don't" → "do" "n't" (straight or curly apostrophe);
 //! - names with internal apostrophes/hyphens stay whole: "O'Neill", "al-Assad";
 //! - currency symbols and percent signs split: "$500" → "$" "500"; "5%" → "5" "%";
-//! - numbers with separators stay whole: "1,000.50", "10:30", "1996-08-22";
+//! - numbers with separators stay whole: "1,000.50", "10:30", "1996-08-22", and so do signed or
+//!   leading-dot numbers in tables ("+0.435", ".596") and ranking numbers at a line start ("1.");
 //! - other punctuation is one token per char, except runs of the same char ("...", "--").
 //!
 //! Deterministic, allocation-light, and total: any `&str` is accepted without panicking.
@@ -87,8 +88,18 @@ fn is_nt(cs: &[char], i: usize) -> bool {
         && !cs.get(i + 3).is_some_and(|c| c.is_alphabetic())
 }
 
-/// Splits one whitespace-free chunk into token lengths (in chars).
-fn split_chunk(cs: &[char], out: &mut Vec<usize>) {
+/// Splits one whitespace-free chunk into token lengths (in chars). `line_start`: the chunk
+/// begins a line, where "1." is a list/ranking number (sports results), not a sentence end.
+fn split_chunk(cs: &[char], line_start: bool, out: &mut Vec<usize>) {
+    let n = cs.len();
+    if line_start
+        && (2..=4).contains(&n)
+        && cs[n - 1] == '.'
+        && cs[..n - 1].iter().all(char::is_ascii_digit)
+    {
+        out.push(n);
+        return;
+    }
     let mut i = 0;
     while i < cs.len() {
         let len = next_token(cs, i).max(1);
@@ -112,6 +123,13 @@ fn next_token(cs: &[char], i: usize) -> usize {
     if is_word_char(c) {
         return word_len(cs, i);
     }
+    // Signed or leading-dot numbers, as in market and sports tables: "+0.435", ".596".
+    if matches!(c, '+' | '.')
+        && cs.get(i + 1).is_some_and(char::is_ascii_digit)
+        && (i == 0 || !cs[i - 1].is_alphanumeric())
+    {
+        return 1 + word_len(cs, i + 1);
+    }
     // Punctuation: a run of the same char is one token ("...", "--", "!!").
     let mut j = i + 1;
     while j < cs.len() && cs[j] == c && !c.is_alphanumeric() {
@@ -122,7 +140,7 @@ fn next_token(cs: &[char], i: usize) -> usize {
 
 fn word_len(cs: &[char], start: usize) -> usize {
     let mut j = start;
-    let all_digits_so_far = |j: usize| cs[start..j].iter().all(|c| c.is_ascii_digit());
+    let all_digits_so_far = |j: usize| cs[start..j].iter().all(|c| c.is_ascii_digit() || *c == ',');
     loop {
         while j < cs.len() && is_word_char(cs[j]) {
             // "don't": stop before "n't".
@@ -134,7 +152,7 @@ fn word_len(cs: &[char], start: usize) -> usize {
         let Some(&next) = cs.get(j) else { break };
         let after = cs.get(j + 1).copied();
         let after_is_word = after.is_some_and(is_word_char);
-        // Number separators between digits: 1,000.50  10:30  1/2
+        // Number separators between digits: 1,000.50  2,960,000  10:30  1/2
         if matches!(next, ',' | '.' | ':' | '/')
             && cs[j - 1].is_ascii_digit()
             && after.is_some_and(|c| c.is_ascii_digit())
@@ -190,6 +208,13 @@ fn period_attaches(cs: &[char], start: usize, dot: usize) -> usize {
 }
 
 /// Tokenizes `text` (see the module docs for the conventions).
+///
+/// ```
+/// use newsmill::extract::tokens::tokenize;
+/// let text = "Syria's al-Assad got $500.";
+/// let words: Vec<&str> = tokenize(text).iter().map(|t| t.text(text)).collect();
+/// assert_eq!(words, ["Syria", "'s", "al-Assad", "got", "$", "500", "."]);
+/// ```
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut out = Vec::with_capacity(text.len() / 5 + 1);
     let mut chunk: Vec<char> = Vec::new();
@@ -197,16 +222,18 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let mut lens: Vec<usize> = Vec::new();
     let mut chunk_char_start = 0;
     let mut char_idx = 0;
+    let mut line_start = true;
     let mut flush = |chunk: &mut Vec<char>,
                      chunk_bytes: &mut Vec<usize>,
                      char_start: usize,
                      end_byte: usize,
+                     line_start: bool,
                      out: &mut Vec<Token>| {
         if chunk.is_empty() {
             return;
         }
         lens.clear();
-        split_chunk(chunk, &mut lens);
+        split_chunk(chunk, line_start, &mut lens);
         let mut at = 0;
         for &len in &lens {
             let e = (at + len).min(chunk.len());
@@ -223,7 +250,20 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     };
     for (b, c) in text.char_indices() {
         if c.is_whitespace() || c.is_control() || c == '\u{200B}' || c == '\u{FEFF}' {
-            flush(&mut chunk, &mut chunk_bytes, chunk_char_start, b, &mut out);
+            if !chunk.is_empty() {
+                flush(
+                    &mut chunk,
+                    &mut chunk_bytes,
+                    chunk_char_start,
+                    b,
+                    line_start,
+                    &mut out,
+                );
+                line_start = false;
+            }
+            if c == '\n' {
+                line_start = true;
+            }
         } else {
             if chunk.is_empty() {
                 chunk_char_start = char_idx;
@@ -238,6 +278,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         &mut chunk_bytes,
         chunk_char_start,
         text.len(),
+        line_start,
         &mut out,
     );
     out
@@ -295,6 +336,18 @@ mod tests {
         assert_eq!(
             toks("\u{201C}Hi,\u{201D} he said"),
             vec!["\u{201C}", "Hi", ",", "\u{201D}", "he", "said"]
+        );
+    }
+
+    #[test]
+    fn ranking_numbers_at_line_start() {
+        assert_eq!(
+            toks("Results:\n1. Mark Crear\n12. Al Lee"),
+            vec!["Results", ":", "1.", "Mark", "Crear", "12.", "Al", "Lee"]
+        );
+        assert_eq!(
+            toks("won in 1996. Then"),
+            vec!["won", "in", "1996", ".", "Then"]
         );
     }
 

@@ -23,7 +23,10 @@ pub use commit::{Staging, STAGING_PREFIX};
 pub use config::{OutputConfig, OutputFormat};
 pub use sink::TableWriter;
 pub use spool::{SpoolReader, SpoolWriter};
-pub use tables::{DocLabels, DocumentRows, DuplicateRow, DuplicateRows, RejectRows};
+pub use tables::{
+    DocLabels, DocumentRows, DuplicateRow, DuplicateRows, EntityRow, EntityRows, MentionRows,
+    RejectRows,
+};
 
 /// Errors writing output; each names the file or folder concerned.
 #[derive(Debug, thiserror::Error)]

@@ -41,4 +41,22 @@ pub mod col {
     pub const KEPT_DOC_ID: &str = "kept_doc_id";
     pub const KIND: &str = "kind";
     pub const SIMILARITY: &str = "similarity";
+    pub const MENTION_ID: &str = "mention_id";
+    pub const ENTITY_ID: &str = "entity_id";
+    pub const TYPE: &str = "type";
+    pub const START: &str = "start";
+    pub const END: &str = "end";
+    pub const SENTENCE: &str = "sentence";
+    pub const CONFIDENCE: &str = "confidence";
+    pub const VALUE: &str = "value";
+    pub const NAME: &str = "name";
+    pub const ALIASES: &str = "aliases";
+    pub const N_MENTIONS: &str = "n_mentions";
+    pub const N_DOCS: &str = "n_docs";
+    pub const FIRST_SEEN: &str = "first_seen";
+    pub const LAST_SEEN: &str = "last_seen";
+    pub const COUNTRY_CODE: &str = "country_code";
+    pub const GEONAMES_ID: &str = "geonames_id";
+    pub const LAT: &str = "lat";
+    pub const LON: &str = "lon";
 }

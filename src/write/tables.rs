@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use super::schema::col;
-use crate::doc::{Doc, Reject};
+use crate::doc::{Doc, Geo, Mention, Reject};
 
 /// Per-document values computed outside [`Doc`] (dedup labels, hashes, counts).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -216,6 +216,190 @@ impl DuplicateRows {
                 Column::new(
                     col::INPUT_RECORD.into(),
                     r.iter().map(|x| x.input_record as i64).collect::<Vec<_>>(),
+                ),
+            ],
+        )
+    }
+}
+
+/// Rows of the `mentions` table.
+#[derive(Debug, Default)]
+pub struct MentionRows {
+    doc_id: Vec<String>,
+    mention_id: Vec<i32>,
+    entity_id: Vec<String>,
+    text: Vec<String>,
+    etype: Vec<&'static str>,
+    start: Vec<i64>,
+    end: Vec<i64>,
+    sentence: Vec<i32>,
+    confidence: Vec<f32>,
+    value: Vec<Option<String>>,
+}
+
+impl MentionRows {
+    /// Append a document's mentions; `mention_id` is the mention's index in the document.
+    pub fn push_doc(&mut self, doc_id: &str, mentions: &[Mention]) {
+        for (i, m) in mentions.iter().enumerate() {
+            self.doc_id.push(doc_id.to_string());
+            self.mention_id.push(i as i32);
+            self.entity_id.push(crate::doc::entity_id_hex(m.entity.id));
+            self.text.push(m.text.clone());
+            self.etype.push(m.etype.as_str());
+            self.start.push(m.start as i64);
+            self.end.push(m.end as i64);
+            self.sentence.push(m.sentence as i32);
+            self.confidence.push(m.confidence);
+            self.value.push(m.entity.value.clone());
+        }
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.doc_id.len()
+    }
+
+    /// Whether no rows were pushed.
+    pub fn is_empty(&self) -> bool {
+        self.doc_id.is_empty()
+    }
+
+    /// The rows as a frame.
+    pub fn into_frame(self) -> PolarsResult<DataFrame> {
+        let n = self.len();
+        DataFrame::new(
+            n,
+            vec![
+                Column::new(col::DOC_ID.into(), self.doc_id),
+                Column::new(col::MENTION_ID.into(), self.mention_id),
+                Column::new(col::ENTITY_ID.into(), self.entity_id),
+                Column::new(col::TEXT.into(), self.text),
+                Column::new(col::TYPE.into(), self.etype),
+                Column::new(col::START.into(), self.start),
+                Column::new(col::END.into(), self.end),
+                Column::new(col::SENTENCE.into(), self.sentence),
+                Column::new(col::CONFIDENCE.into(), self.confidence),
+                Column::new(col::VALUE.into(), self.value),
+            ],
+        )
+    }
+}
+
+/// One canonical entity aggregated over the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityRow {
+    /// Stable id, hex.
+    pub entity_id: String,
+    /// Canonical name.
+    pub name: String,
+    /// Entity type.
+    pub etype: &'static str,
+    /// Other surface forms seen, sorted.
+    pub aliases: Vec<String>,
+    /// Mentions in kept documents.
+    pub n_mentions: u64,
+    /// Kept documents mentioning it.
+    pub n_docs: u64,
+    /// Earliest `published` of those documents.
+    pub first_seen: Option<String>,
+    /// Latest `published` of those documents.
+    pub last_seen: Option<String>,
+    /// Place data, for GPE/LOC found in the gazetteer.
+    pub geo: Option<Geo>,
+}
+
+/// Rows of the `entities` table.
+#[derive(Debug, Default)]
+pub struct EntityRows {
+    rows: Vec<EntityRow>,
+}
+
+impl EntityRows {
+    /// Append one entity.
+    pub fn push(&mut self, r: EntityRow) {
+        self.rows.push(r);
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no rows were pushed.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows as a frame; `aliases` is a list column.
+    pub fn into_frame(self) -> PolarsResult<DataFrame> {
+        let r = &self.rows;
+        let n = r.len();
+        let aliases: Vec<Series> = r
+            .iter()
+            .map(|x| Series::new(PlSmallStr::EMPTY, x.aliases.clone()))
+            .collect();
+        let mut alias_col = Series::new(col::ALIASES.into(), aliases);
+        if n == 0 {
+            alias_col = Series::new_empty(
+                col::ALIASES.into(),
+                &DataType::List(Box::new(DataType::String)),
+            );
+        }
+        DataFrame::new(
+            n,
+            vec![
+                Column::new(
+                    col::ENTITY_ID.into(),
+                    r.iter().map(|x| x.entity_id.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::NAME.into(),
+                    r.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::TYPE.into(),
+                    r.iter().map(|x| x.etype).collect::<Vec<_>>(),
+                ),
+                alias_col.into(),
+                Column::new(
+                    col::N_MENTIONS.into(),
+                    r.iter().map(|x| x.n_mentions as i64).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::N_DOCS.into(),
+                    r.iter().map(|x| x.n_docs as i64).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::FIRST_SEEN.into(),
+                    r.iter().map(|x| x.first_seen.clone()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::LAST_SEEN.into(),
+                    r.iter().map(|x| x.last_seen.clone()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::COUNTRY_CODE.into(),
+                    r.iter()
+                        .map(|x| x.geo.as_ref().map(|g| g.country_code.clone()))
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::GEONAMES_ID.into(),
+                    r.iter()
+                        .map(|x| x.geo.as_ref().map(|g| g.geonames_id as i64))
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::LAT.into(),
+                    r.iter()
+                        .map(|x| x.geo.as_ref().map(|g| g.lat))
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::LON.into(),
+                    r.iter()
+                        .map(|x| x.geo.as_ref().map(|g| g.lon))
+                        .collect::<Vec<_>>(),
                 ),
             ],
         )

@@ -12,7 +12,27 @@
 //!
 //! Guarantees: deterministic (same model + input = same spans, independent of threads);
 //! [`NerModel`] is `Send + Sync` and tagging never panics on any input. Training is deterministic
-//! given [`TrainOptions::seed`].
+//! given [`TrainOptions::seed`] (byte-identical model files).
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use newsmill::extract::ner::NerModel;
+//! use newsmill::extract::{sentences::split_sentences, tokens::tokenize};
+//!
+//! let model = NerModel::load(Path::new("data/models/ner-conll2003.bin"))?;
+//! let text = "John Kerry met Sergey Lavrov in New York.";
+//! let tokens = tokenize(text);
+//! let sentences: Vec<Vec<&str>> = split_sentences(text, &tokens)
+//!     .into_iter()
+//!     .map(|r| tokens[r].iter().map(|t| t.text(text)).collect())
+//!     .collect();
+//! for (sent, spans) in sentences.iter().zip(model.tag_document(&sentences)) {
+//!     for s in spans {
+//!         println!("{} {:?} {:.2}", sent[s.start..s.end].join(" "), s.label, s.confidence);
+//!     }
+//! }
+//! # Ok::<(), newsmill::extract::ner::NerError>(())
+//! ```
 
 mod derive;
 mod features;
@@ -181,15 +201,21 @@ impl NerModel {
         let mut em1: Vec<[f32; NT]> = Vec::new();
         let mut acc: Vec<Acc> = Vec::with_capacity(toks.len());
         let mut tags = Vec::new();
+        let mut rows = Vec::with_capacity(feats.len());
+        let mut row_offs = Vec::with_capacity(offs.len());
+        for w in offs.windows(2) {
+            row_offs.push(rows.len());
+            let f = feats.get(w[0] as usize..w[1] as usize).unwrap_or(&[]);
+            self.joint.resolve(f, &mut rows);
+        }
+        row_offs.push(rows.len());
         let mut first = 0;
         for sent in sentences {
             em1.clear();
             for t in first..first + sent.len() {
                 let mut a: Acc = [[0; NT]; 2];
-                let f = feats
-                    .get(offs[t] as usize..offs[t + 1] as usize)
-                    .unwrap_or(&[]);
-                self.joint.accumulate(f, &mut a, false);
+                let r = rows.get(row_offs[t]..row_offs[t + 1]).unwrap_or(&[]);
+                self.joint.accumulate(r, &mut a, false);
                 em1.push(self.joint.scores(&a, 0));
                 acc.push(a);
             }
@@ -205,7 +231,9 @@ impl NerModel {
             .enumerate()
             .map(|(t, a)| {
                 let f = xf.get(xo[t] as usize..xo[t + 1] as usize).unwrap_or(&[]);
-                self.joint.accumulate(f, a, true);
+                rows.clear();
+                self.joint.resolve(f, &mut rows);
+                self.joint.accumulate(&rows, a, true);
                 self.joint.scores(a, 1)
             })
             .collect();

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use super::features::Resources;
 use super::lexicon::{CaseClass, Gazetteer, LexEntry, Lexicon, N_CLUSTER_LEVELS};
-use super::table::U64Map;
+use super::table::{FpMap, U64Map};
 use super::NerError;
 
 /// Number of tags: O + {B, I, E, S} × {PER, ORG, LOC, MISC}.
@@ -277,7 +277,7 @@ pub(crate) fn span_margin(tags: &[u8], em: &[[f32; NT]], start: usize, end: usiz
 /// summed exactly in `i32` before scaling.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Joint {
-    table: U64Map,
+    table: FpMap,
     /// `rows × 2NT`: stage-1 then stage-2 weights.
     weights: Vec<i16>,
     scale: [f32; 2],
@@ -306,10 +306,14 @@ impl Joint {
                 1.0
             }
         });
-        let mut table = U64Map::with_capacity(keys.len());
+        let entries: Vec<(u64, u32)> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, i as u32))
+            .collect();
+        let table = FpMap::new(&entries);
         let mut weights = vec![0i16; keys.len() * 2 * NT];
         for (i, k) in keys.iter().enumerate() {
-            table.insert(*k, i as u32);
             for (half, st) in [s1, s2].into_iter().enumerate() {
                 if let Some(r) = st.table.get(*k) {
                     let src = st.weights.get(r as usize * NT..(r as usize + 1) * NT);
@@ -329,22 +333,28 @@ impl Joint {
         }
     }
 
-    /// Adds one token's features to both stages' accumulators (`halves` = 1: stage 2 only).
+    /// Resolves features to weight rows (absent features are skipped). Done for a whole
+    /// document before any arithmetic, so the table's cache misses overlap instead of
+    /// stalling the additions one by one.
     #[inline]
-    pub(crate) fn accumulate(&self, feats: &[u64], acc: &mut Acc, stage2_only: bool) {
-        for &f in feats {
-            if let Some(r) = self.table.get(f) {
-                let base = r as usize * 2 * NT;
-                if let Some(row) = self.weights.get(base..base + 2 * NT) {
-                    let (a, b) = row.split_at(NT);
-                    if !stage2_only {
-                        for (o, w) in acc[0].iter_mut().zip(a) {
-                            *o += i32::from(*w);
-                        }
-                    }
-                    for (o, w) in acc[1].iter_mut().zip(b) {
+    pub(crate) fn resolve(&self, feats: &[u64], rows: &mut Vec<u32>) {
+        rows.extend(feats.iter().filter_map(|&f| self.table.get(f)));
+    }
+
+    /// Adds resolved rows to both stages' accumulators (`stage2_only`: skip stage 1).
+    #[inline]
+    pub(crate) fn accumulate(&self, rows: &[u32], acc: &mut Acc, stage2_only: bool) {
+        for &r in rows {
+            let base = r as usize * 2 * NT;
+            if let Some(row) = self.weights.get(base..base + 2 * NT) {
+                let (a, b) = row.split_at(NT);
+                if !stage2_only {
+                    for (o, w) in acc[0].iter_mut().zip(a) {
                         *o += i32::from(*w);
                     }
+                }
+                for (o, w) in acc[1].iter_mut().zip(b) {
+                    *o += i32::from(*w);
                 }
             }
         }

@@ -111,6 +111,66 @@ impl U64Map {
     }
 }
 
+/// Read-only, compact variant for the tagging hot path: each 8-byte slot packs a 32-bit key
+/// fingerprint and the value, so the table is half the size of [`U64Map`] and more of it stays
+/// in cache. A false match needs a 32-bit fingerprint collision at the probed slot (about 1 in
+/// 4·10⁹ lookups of an absent key) and merely adds one unrelated weight row; it is
+/// deterministic like everything else.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FpMap {
+    slots: Vec<u64>,
+    shift: u32,
+}
+
+impl FpMap {
+    /// Builds the table from `(key, value)` pairs; values must be below `u32::MAX`.
+    pub(crate) fn new(entries: &[(u64, u32)]) -> Self {
+        let cap = (entries.len().max(4) * 2).next_power_of_two();
+        let mut m = FpMap {
+            slots: vec![0; cap],
+            shift: 64 - cap.trailing_zeros(),
+        };
+        let mask = cap - 1;
+        for &(k, v) in entries {
+            let k = fix_key(k);
+            let packed = (u64::from(k as u32) << 32) | (u64::from(v) + 1);
+            let mut i = m.slot(k);
+            while m.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            m.slots[i] = packed;
+        }
+        m
+    }
+
+    #[inline]
+    fn slot(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// Value stored for `key` (or for a key sharing its fingerprint and probe chain).
+    #[inline]
+    pub(crate) fn get(&self, key: u64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let key = fix_key(key);
+        let fp = key as u32;
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return None;
+            }
+            if (s >> 32) as u32 == fp {
+                return Some((s as u32).wrapping_sub(1));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +188,10 @@ mod tests {
         m.insert(7919 * 5, 42);
         assert_eq!(m.get(7919 * 5), Some(42));
         assert_eq!(m.sorted_entries().len(), 1000);
+        let f = FpMap::new(&m.sorted_entries());
+        assert_eq!(f.get(7919 * 5), Some(42));
+        assert_eq!(f.get(7919 * 999), Some(999));
+        assert_eq!(f.get(0), Some(0));
+        assert_eq!(f.get(3), None);
     }
 }

@@ -4,7 +4,8 @@
 //! computed from stage-1 predictions; on the training set those predictions come from
 //! jackknifing (each fold tagged by a stage-1 model trained on the other folds), so stage 2
 //! learns how much to trust realistic, imperfect first-pass labels. For each stage the epoch with
-//! the best dev F1 is kept (or the last epoch without a dev set).
+//! the best dev F1 is kept (or the last epoch without a dev set), and [`TrainOptions::ensemble`]
+//! such runs with different shuffle seeds are averaged weight by weight.
 //!
 //! Deterministic given [`TrainOptions::seed`]: sentence order is shuffled with a seeded
 //! SplitMix64, fold assignment too, and feature rows are numbered in sorted hash order.

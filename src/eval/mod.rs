@@ -1,0 +1,7 @@
+//! Evaluation against labelled data: the scorers behind `newsmill eval …`.
+//!
+//! Each scorer reimplements the metric the public benchmark uses (conlleval for NER, ...)
+//! and is cross-checked against the reference scripts in the shared data folder.
+
+pub mod conll;
+pub mod dedup_metrics;

@@ -1,0 +1,817 @@
+//! Gazetteers: the project's fact lists (countries, cities, US states, organisations, titles,
+//! company suffixes) indexed for token-sequence lookup.
+//!
+//! Input: the TSV files in `data/gazetteers/` written by `scripts/build_gazetteers.py` (GeoNames,
+//! pycountry and countryinfo facts plus project-written lists; see `ATTRIBUTION.md` there).
+//! Output: [`Gazetteer`], a read-only index that is `Send + Sync`, loaded once into the
+//! pipeline's resources and shared by every worker.
+//!
+//! Lookup keys are token sequences: each name is tokenised with [`tokenize`] (the same tokenizer
+//! the text goes through), curly apostrophes become straight ones, and tokens are joined by one
+//! space. There are two indexes: an exact-case one ("IS" the group is not "is") and a lowercased
+//! one that [`Gazetteer::lookup`] only consults for capitalised surfaces of at least
+//! [`MIN_FOLDED_LETTERS`] letters ("SYRIA" in a headline, "Islamic state").
+//!
+//! When one key names several things the hits are ordered by [`Hit::rank`]: countries and
+//! demonyms first, then organisations, big or capital cities, US states, aliases, and smaller
+//! cities; within a rank, the more populous place first. So "Georgia" is the country,
+//! "New York" the city and "Damascus" the Syrian capital.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::doc::{EntityType, Geo};
+use crate::extract::tokens::tokenize;
+
+/// Case-insensitive matches need at least this many letters: shorter keys ("IS", "UN", "US")
+/// are acronyms whose lowercase forms are ordinary words.
+pub const MIN_FOLDED_LETTERS: usize = 4;
+/// Cities at or above this population outrank US states and aliases of other places; the
+/// figure separates world cities ("New York", "Washington" as capital) from towns sharing a
+/// state's name. Chosen by hand from the seed article's cases.
+pub const BIG_CITY_POPULATION: u64 = 1_000_000;
+
+/// Errors loading the gazetteer files; each names the file and, for bad rows, the line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GazetteerError {
+    /// A file could not be read.
+    #[error("gazetteer {path}: {source}")]
+    Io {
+        /// File involved.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// A row is malformed.
+    #[error("gazetteer {path}:{line}: {reason}")]
+    Parse {
+        /// File involved.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A country (ISO 3166-1), with its demonyms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2 code.
+    pub iso2: String,
+    /// ISO 3166-1 alpha-3 code.
+    pub iso3: String,
+    /// Canonical English name ("United States").
+    pub name: String,
+    /// Capital city name, possibly empty.
+    pub capital: String,
+    /// GeoNames id.
+    pub geonames_id: u64,
+    /// Representative latitude (countryinfo), decimal degrees.
+    pub lat: f64,
+    /// Representative longitude (countryinfo), decimal degrees.
+    pub lon: f64,
+    /// Demonyms, the canonical adjective first ("Russian", "Russians").
+    pub demonyms: Vec<String>,
+}
+
+/// A city (GeoNames, population ≥ 100k or a capital).
+#[derive(Debug, Clone, PartialEq)]
+pub struct City {
+    /// GeoNames id.
+    pub geonames_id: u64,
+    /// Canonical name.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 code of its country.
+    pub country_code: String,
+    /// Latitude, decimal degrees.
+    pub lat: f64,
+    /// Longitude, decimal degrees.
+    pub lon: f64,
+    /// Population (GeoNames).
+    pub population: u64,
+    /// True for national capitals.
+    pub capital: bool,
+}
+
+/// A US state (or DC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsState {
+    /// Postal code ("CA").
+    pub code: String,
+    /// Name ("California").
+    pub name: String,
+    /// GeoNames id.
+    pub geonames_id: u64,
+}
+
+/// A withdrawn country (ISO 3166-3), or a first-level subdivision (ISO 3166-2); neither has
+/// coordinates in the sources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedPlace {
+    /// ISO 3166-3 alpha-4 or ISO 3166-2 code.
+    pub code: String,
+    /// Name ("Soviet Union", "Alberta").
+    pub name: String,
+}
+
+/// An organisation, group or event from the project-written list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgEntry {
+    /// Canonical name ("Islamic State").
+    pub name: String,
+    /// ORG, NORP or EVENT.
+    pub etype: EntityType,
+}
+
+/// What a key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HitKind {
+    /// Index into the countries.
+    Country,
+    /// A demonym of the country at this index.
+    Demonym,
+    /// Index into the cities.
+    City,
+    /// Index into the US states.
+    State,
+    /// Index into the organisations.
+    Org,
+    /// Index into the withdrawn countries (ISO 3166-3: "Soviet Union", "Zaire").
+    FormerCountry,
+    /// Index into the first-level subdivisions (ISO 3166-2: "Alberta", "England").
+    Subdivision,
+}
+
+/// One thing a token sequence can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Hit {
+    /// Which list.
+    pub kind: HitKind,
+    /// Index into that list.
+    pub idx: u32,
+    /// True when the key is the entry's canonical name (or a demonym), not an alias.
+    pub primary: bool,
+    /// True when the key may add a mention the model missed: canonical names, demonyms and
+    /// curated aliases; false for weak aliases (native spellings, ambiguous acronyms) and for
+    /// every city and state alias.
+    pub addable: bool,
+    /// Priority among hits of one key, lower first (see the module docs).
+    pub rank: u8,
+}
+
+/// Whether a title is a form of address or a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TitleKind {
+    /// "Mr.", "Dr.", "Sheikh": never part of a canonical name.
+    Honorific,
+    /// "President", "Secretary of State", "foreign minister".
+    Position,
+}
+
+/// The canonical entity behind a [`Hit`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct GazEntity<'a> {
+    /// Entity type (GPE for places, NORP for demonyms, the list's type for organisations).
+    pub etype: EntityType,
+    /// Canonical name.
+    pub name: &'a str,
+    /// Coordinates: the place's own, or for a demonym its country's.
+    pub geo: Option<Geo>,
+}
+
+/// The loaded gazetteers. Read-only after [`Gazetteer::load`]; `Send + Sync`.
+#[derive(Debug, Default)]
+pub struct Gazetteer {
+    countries: Vec<Country>,
+    cities: Vec<City>,
+    states: Vec<UsState>,
+    orgs: Vec<OrgEntry>,
+    former: Vec<NamedPlace>,
+    subdivisions: Vec<NamedPlace>,
+    exact: HashMap<String, Vec<Hit>>,
+    folded: HashMap<String, Vec<Hit>>,
+    /// First token of every name (exact spelling) → longest name length in tokens.
+    first_words: HashMap<String, usize>,
+    /// The same, keyed by the lowercased first token.
+    first_words_folded: HashMap<String, usize>,
+    titles: HashMap<String, TitleKind>,
+    title_max_len: usize,
+    suffixes: HashSet<String>,
+    max_len: usize,
+}
+
+/// One TSV row: its 1-based line number and fields.
+struct Row {
+    line: usize,
+    fields: Vec<String>,
+}
+
+fn read_rows(path: &Path, min_fields: usize) -> Result<Vec<Row>, GazetteerError> {
+    let text = fs::read_to_string(path).map_err(|source| GazetteerError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<String> = line.split('\t').map(|f| f.trim().to_string()).collect();
+        if fields.len() < min_fields {
+            return Err(GazetteerError::Parse {
+                path: path.to_path_buf(),
+                line: i + 1,
+                reason: format!(
+                    "expected {min_fields} tab-separated fields, got {}",
+                    fields.len()
+                ),
+            });
+        }
+        rows.push(Row {
+            line: i + 1,
+            fields,
+        });
+    }
+    Ok(rows)
+}
+
+fn parse_num<T: std::str::FromStr>(
+    path: &Path,
+    row: &Row,
+    col: usize,
+    what: &str,
+) -> Result<T, GazetteerError> {
+    row.fields[col].parse().map_err(|_| GazetteerError::Parse {
+        path: path.to_path_buf(),
+        line: row.line,
+        reason: format!("{what}: not a number: {:?}", row.fields[col]),
+    })
+}
+
+fn list(field: &str) -> impl Iterator<Item = &str> {
+    field.split('|').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Normalises one token for keys: curly apostrophes and dash variants become ASCII.
+fn norm_token(t: &str, out: &mut String) {
+    for c in t.chars() {
+        out.push(match c {
+            '\u{2019}' | '\u{2018}' | '`' => '\'',
+            '\u{2010}' | '\u{2011}' => '-',
+            c => c,
+        });
+    }
+}
+
+/// Lookup key of a token sequence: normalised tokens joined by one space.
+pub fn key_of<S: AsRef<str>>(words: &[S]) -> String {
+    let mut k = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            k.push(' ');
+        }
+        norm_token(w.as_ref(), &mut k);
+    }
+    k
+}
+
+fn name_words(name: &str) -> Vec<String> {
+    tokenize(name)
+        .iter()
+        .map(|t| t.text(name).to_string())
+        .collect()
+}
+
+fn letters(s: &str) -> usize {
+    s.chars().filter(|c| c.is_alphabetic()).count()
+}
+
+impl Gazetteer {
+    /// Loads every gazetteer file from `dir` (`countries.tsv`, `cities.tsv`, `us_states.tsv`,
+    /// `former_countries.tsv`, `subdivisions.tsv`, `orgs.tsv`, `titles.tsv`,
+    /// `company_suffixes.tsv`).
+    pub fn load(dir: &Path) -> Result<Gazetteer, GazetteerError> {
+        let mut g = Gazetteer::default();
+        let p = dir.join("countries.tsv");
+        for row in read_rows(&p, 8)? {
+            let f = &row.fields;
+            let idx = g.countries.len() as u32;
+            let country = Country {
+                iso2: f[0].clone(),
+                iso3: f[1].clone(),
+                name: f[2].clone(),
+                capital: f[3].clone(),
+                geonames_id: parse_num(&p, &row, 4, "geonames_id")?,
+                lat: parse_num(&p, &row, 5, "lat")?,
+                lon: parse_num(&p, &row, 6, "lon")?,
+                demonyms: list(&f[7]).map(str::to_string).collect(),
+            };
+            g.add(&country.name, HitKind::Country, idx, true, true, 0);
+            for d in &country.demonyms {
+                g.add(d, HitKind::Demonym, idx, true, true, 0);
+            }
+            for a in list(f.get(8).map(String::as_str).unwrap_or("")) {
+                g.add(a, HitKind::Country, idx, false, true, 4);
+            }
+            for a in list(f.get(9).map(String::as_str).unwrap_or("")) {
+                g.add(a, HitKind::Country, idx, false, false, 4);
+            }
+            g.countries.push(country);
+        }
+        let p = dir.join("cities.tsv");
+        for row in read_rows(&p, 7)? {
+            let f = &row.fields;
+            let idx = g.cities.len() as u32;
+            let city = City {
+                geonames_id: parse_num(&p, &row, 0, "geonames_id")?,
+                name: f[1].clone(),
+                country_code: f[2].clone(),
+                lat: parse_num(&p, &row, 3, "lat")?,
+                lon: parse_num(&p, &row, 4, "lon")?,
+                population: parse_num(&p, &row, 5, "population")?,
+                capital: f[6] == "1",
+            };
+            let rank = if city.capital || city.population >= BIG_CITY_POPULATION {
+                2
+            } else {
+                5
+            };
+            g.add(&city.name, HitKind::City, idx, true, true, rank);
+            for a in list(f.get(7).map(String::as_str).unwrap_or("")) {
+                g.add(a, HitKind::City, idx, false, false, 7);
+            }
+            g.cities.push(city);
+        }
+        let p = dir.join("us_states.tsv");
+        for row in read_rows(&p, 3)? {
+            let f = &row.fields;
+            let idx = g.states.len() as u32;
+            let state = UsState {
+                code: f[0].clone(),
+                name: f[1].clone(),
+                geonames_id: parse_num(&p, &row, 2, "geonames_id")?,
+            };
+            g.add(&state.name, HitKind::State, idx, true, true, 3);
+            for a in list(f.get(3).map(String::as_str).unwrap_or("")) {
+                g.add(a, HitKind::State, idx, false, false, 6);
+            }
+            g.states.push(state);
+        }
+        let p = dir.join("former_countries.tsv");
+        for row in read_rows(&p, 2)? {
+            let idx = g.former.len() as u32;
+            g.add(&row.fields[1], HitKind::FormerCountry, idx, true, true, 5);
+            for a in list(row.fields.get(3).map(String::as_str).unwrap_or("")) {
+                g.add(a, HitKind::FormerCountry, idx, false, true, 5);
+            }
+            g.former.push(NamedPlace {
+                code: row.fields[0].clone(),
+                name: row.fields[1].clone(),
+            });
+        }
+        let p = dir.join("subdivisions.tsv");
+        for row in read_rows(&p, 2)? {
+            let idx = g.subdivisions.len() as u32;
+            // Names like "Central" or "North" are too ambiguous to add mentions: typing only.
+            g.add(&row.fields[1], HitKind::Subdivision, idx, true, false, 8);
+            g.subdivisions.push(NamedPlace {
+                code: row.fields[0].clone(),
+                name: row.fields[1].clone(),
+            });
+        }
+        let p = dir.join("orgs.tsv");
+        for row in read_rows(&p, 2)? {
+            let f = &row.fields;
+            let etype = match f[1].as_str() {
+                "ORG" => EntityType::Org,
+                "NORP" => EntityType::Norp,
+                "EVENT" => EntityType::Event,
+                other => {
+                    return Err(GazetteerError::Parse {
+                        path: p.clone(),
+                        line: row.line,
+                        reason: format!("type must be ORG, NORP or EVENT, got {other:?}"),
+                    })
+                }
+            };
+            let idx = g.orgs.len() as u32;
+            g.add(&f[0], HitKind::Org, idx, true, true, 1);
+            for a in list(f.get(2).map(String::as_str).unwrap_or("")) {
+                g.add(a, HitKind::Org, idx, false, true, 4);
+            }
+            for a in list(f.get(3).map(String::as_str).unwrap_or("")) {
+                g.add(a, HitKind::Org, idx, false, false, 4);
+            }
+            g.orgs.push(OrgEntry {
+                name: f[0].clone(),
+                etype,
+            });
+        }
+        let p = dir.join("titles.tsv");
+        for row in read_rows(&p, 2)? {
+            let kind = match row.fields[1].as_str() {
+                "honorific" => TitleKind::Honorific,
+                "position" => TitleKind::Position,
+                other => {
+                    return Err(GazetteerError::Parse {
+                        path: p.clone(),
+                        line: row.line,
+                        reason: format!("kind must be honorific or position, got {other:?}"),
+                    })
+                }
+            };
+            let words = name_words(&row.fields[0]);
+            g.title_max_len = g.title_max_len.max(words.len());
+            // A title listed as both keeps the first kind (the file is sorted, so stable).
+            g.titles
+                .entry(key_of(&words).to_lowercase())
+                .or_insert(kind);
+        }
+        let p = dir.join("company_suffixes.tsv");
+        for row in read_rows(&p, 1)? {
+            g.suffixes.insert(row.fields[0].clone());
+        }
+        g.finish();
+        Ok(g)
+    }
+
+    /// Indexes `name` (exact and folded) for a hit; [`Gazetteer::finish`] orders them.
+    fn add(&mut self, name: &str, kind: HitKind, idx: u32, primary: bool, addable: bool, rank: u8) {
+        let words = name_words(name);
+        if words.is_empty() {
+            return;
+        }
+        self.max_len = self.max_len.max(words.len());
+        let key = key_of(&words);
+        let first = key_of(&words[..1]);
+        let n = words.len();
+        let e = self
+            .first_words_folded
+            .entry(first.to_lowercase())
+            .or_insert(0);
+        *e = (*e).max(n);
+        let e = self.first_words.entry(first).or_insert(0);
+        *e = (*e).max(n);
+        let hit = Hit {
+            kind,
+            idx,
+            primary,
+            addable,
+            rank,
+        };
+        let folded = key.to_lowercase();
+        push_unique(self.exact.entry(key).or_default(), hit);
+        push_unique(self.folded.entry(folded).or_default(), hit);
+    }
+
+    /// Sorts every hit list by rank, then population (descending), then list order.
+    fn finish(&mut self) {
+        let cities = std::mem::take(&mut self.cities);
+        let order = |a: &Hit, b: &Hit| {
+            let pop = |h: &Hit| match h.kind {
+                HitKind::City => cities.get(h.idx as usize).map_or(0, |c| c.population),
+                _ => 0,
+            };
+            (a.rank, std::cmp::Reverse(pop(a)), a.kind, a.idx).cmp(&(
+                b.rank,
+                std::cmp::Reverse(pop(b)),
+                b.kind,
+                b.idx,
+            ))
+        };
+        for v in self.exact.values_mut().chain(self.folded.values_mut()) {
+            v.sort_by(order);
+        }
+        self.cities = cities;
+    }
+
+    /// Hits for exactly this token sequence, best first. Exact case is tried first; the folded
+    /// index only when the surface starts with a capital and has ≥ [`MIN_FOLDED_LETTERS`]
+    /// letters. Empty when nothing matches.
+    pub fn lookup<S: AsRef<str>>(&self, words: &[S]) -> &[Hit] {
+        if words.is_empty() || words.len() > self.max_len {
+            return &[];
+        }
+        let key = key_of(words);
+        if let Some(h) = self.exact.get(&key) {
+            return h;
+        }
+        let capitalised = key.chars().next().is_some_and(char::is_uppercase);
+        if capitalised && letters(&key) >= MIN_FOLDED_LETTERS {
+            if let Some(h) = self.folded.get(&key.to_lowercase()) {
+                return h;
+            }
+        }
+        &[]
+    }
+
+    /// Hits for exactly this token sequence in its exact spelling (no case folding).
+    pub fn lookup_exact<S: AsRef<str>>(&self, words: &[S]) -> &[Hit] {
+        self.exact.get(&key_of(words)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Longest gazetteer name starting at `words[0]`: its length in tokens and hits.
+    pub fn longest_at<S: AsRef<str>>(&self, words: &[S]) -> Option<(usize, &[Hit])> {
+        let first = words.first()?.as_ref();
+        // Fast path: most tokens start no name at all; decide that without allocating.
+        let mut max = self.first_words.get(first).copied().unwrap_or(0);
+        if first.chars().next().is_some_and(char::is_uppercase) || !first.is_ascii() {
+            let mut k = String::new();
+            norm_token(first, &mut k);
+            max = max.max(self.first_words.get(&k).copied().unwrap_or(0)).max(
+                self.first_words_folded
+                    .get(&k.to_lowercase())
+                    .copied()
+                    .unwrap_or(0),
+            );
+        }
+        let max = max.min(words.len());
+        (1..=max).rev().find_map(|n| {
+            let h = self.lookup(&words[..n]);
+            (!h.is_empty()).then_some((n, h))
+        })
+    }
+
+    /// The canonical entity a hit names.
+    pub fn entity(&self, hit: Hit) -> Option<GazEntity<'_>> {
+        let i = hit.idx as usize;
+        Some(match hit.kind {
+            HitKind::Country => {
+                let c = self.countries.get(i)?;
+                GazEntity {
+                    etype: EntityType::Gpe,
+                    name: &c.name,
+                    geo: Some(country_geo(c)),
+                }
+            }
+            HitKind::Demonym => {
+                let c = self.countries.get(i)?;
+                let name = c.demonyms.first().map_or(c.name.as_str(), String::as_str);
+                GazEntity {
+                    etype: EntityType::Norp,
+                    name,
+                    geo: Some(country_geo(c)),
+                }
+            }
+            HitKind::City => {
+                let c = self.cities.get(i)?;
+                GazEntity {
+                    etype: EntityType::Gpe,
+                    name: &c.name,
+                    geo: Some(Geo {
+                        country_code: c.country_code.clone(),
+                        geonames_id: c.geonames_id,
+                        lat: c.lat,
+                        lon: c.lon,
+                    }),
+                }
+            }
+            // The source has no coordinates for states, so no `geo` (see ATTRIBUTION.md).
+            HitKind::State => GazEntity {
+                etype: EntityType::Gpe,
+                name: &self.states.get(i)?.name,
+                geo: None,
+            },
+            HitKind::FormerCountry => GazEntity {
+                etype: EntityType::Gpe,
+                name: &self.former.get(i)?.name,
+                geo: None,
+            },
+            HitKind::Subdivision => GazEntity {
+                etype: EntityType::Gpe,
+                name: &self.subdivisions.get(i)?.name,
+                geo: None,
+            },
+            HitKind::Org => {
+                let o = self.orgs.get(i)?;
+                GazEntity {
+                    etype: o.etype,
+                    name: &o.name,
+                    geo: None,
+                }
+            }
+        })
+    }
+
+    /// Population of a city hit (0 for other kinds).
+    pub fn population(&self, hit: Hit) -> u64 {
+        match hit.kind {
+            HitKind::City => self
+                .cities
+                .get(hit.idx as usize)
+                .map_or(0, |c| c.population),
+            _ => 0,
+        }
+    }
+
+    /// True when the hit is a national capital.
+    pub fn is_capital(&self, hit: Hit) -> bool {
+        hit.kind == HitKind::City && self.cities.get(hit.idx as usize).is_some_and(|c| c.capital)
+    }
+
+    /// Longest title ("Secretary of State", "Mr.") starting at `words[0]`, case-insensitive:
+    /// its length in tokens and kind.
+    pub fn title_at<S: AsRef<str>>(&self, words: &[S]) -> Option<(usize, TitleKind)> {
+        let max = self.title_max_len.min(words.len());
+        (1..=max).rev().find_map(|n| {
+            self.titles
+                .get(&key_of(&words[..n]).to_lowercase())
+                .map(|k| (n, *k))
+        })
+    }
+
+    /// True for a company suffix ("Inc.", "plc", "AG"), exact case.
+    pub fn is_company_suffix(&self, word: &str) -> bool {
+        self.suffixes.contains(word)
+    }
+
+    /// The countries, in file order.
+    pub fn countries(&self) -> &[Country] {
+        &self.countries
+    }
+
+    /// The cities, in file order.
+    pub fn cities(&self) -> &[City] {
+        &self.cities
+    }
+
+    /// Number of (countries, cities, states, organisations) loaded.
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        (
+            self.countries.len(),
+            self.cities.len(),
+            self.states.len(),
+            self.orgs.len(),
+        )
+    }
+}
+
+fn push_unique(v: &mut Vec<Hit>, hit: Hit) {
+    // An entry listing the same alias twice, or an alias equal to its name, keeps the best rank.
+    if let Some(h) = v
+        .iter_mut()
+        .find(|h| h.kind == hit.kind && h.idx == hit.idx)
+    {
+        if hit.rank < h.rank {
+            *h = hit;
+        }
+        return;
+    }
+    v.push(hit);
+}
+
+fn country_geo(c: &Country) -> Geo {
+    Geo {
+        country_code: c.iso2.clone(),
+        geonames_id: c.geonames_id,
+        lat: c.lat,
+        lon: c.lon,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The gazetteer shipped in `data/gazetteers` (relative to the crate root), loaded once
+    /// per test binary.
+    pub(crate) fn shipped() -> &'static Gazetteer {
+        static SHIPPED: std::sync::OnceLock<Gazetteer> = std::sync::OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/gazetteers");
+            Gazetteer::load(&dir).expect("shipped gazetteers load")
+        })
+    }
+
+    fn words(s: &str) -> Vec<String> {
+        name_words(s)
+    }
+
+    fn name_of(g: &Gazetteer, s: &str) -> Option<(EntityType, String)> {
+        let h = *g.lookup(&words(s)).first()?;
+        let e = g.entity(h)?;
+        Some((e.etype, e.name.to_string()))
+    }
+
+    #[test]
+    fn is_send_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Gazetteer>();
+    }
+
+    #[test]
+    fn countries_aliases_and_demonyms() {
+        let g = shipped();
+        assert_eq!(
+            name_of(g, "U.S."),
+            Some((EntityType::Gpe, "United States".into()))
+        );
+        assert_eq!(
+            name_of(g, "USA"),
+            Some((EntityType::Gpe, "United States".into()))
+        );
+        assert_eq!(
+            name_of(g, "United States of America"),
+            Some((EntityType::Gpe, "United States".into()))
+        );
+        assert_eq!(
+            name_of(g, "Russians"),
+            Some((EntityType::Norp, "Russian".into()))
+        );
+        assert_eq!(
+            name_of(g, "Syrian"),
+            Some((EntityType::Norp, "Syrian".into()))
+        );
+        assert_eq!(
+            name_of(g, "USSR"),
+            Some((EntityType::Gpe, "Soviet Union".into()))
+        );
+        assert_eq!(
+            name_of(g, "Alberta"),
+            Some((EntityType::Gpe, "Alberta".into()))
+        );
+        assert_eq!(
+            name_of(g, "West Germany"),
+            Some((EntityType::Gpe, "Germany".into()))
+        );
+        assert_eq!(
+            name_of(g, "Georgia"),
+            Some((EntityType::Gpe, "Georgia".into()))
+        );
+        let (c, _, s, o) = g.counts();
+        assert!(c > 240 && s == 51 && o > 50, "{:?}", g.counts());
+    }
+
+    #[test]
+    fn cities_by_priority_and_alias() {
+        let g = shipped();
+        let h = g.lookup(&words("Bagdad"))[0];
+        let b = g.lookup(&words("Baghdad"))[0];
+        assert_eq!(g.entity(h), g.entity(b));
+        assert_eq!(
+            g.entity(b).and_then(|e| e.geo).map(|x| x.country_code),
+            Some("IQ".into())
+        );
+        let d = g.entity(g.lookup(&words("Damascus"))[0]).expect("damascus");
+        assert_eq!(d.geo.map(|x| x.country_code), Some("SY".into()));
+        assert_eq!(
+            name_of(g, "New York"),
+            Some((EntityType::Gpe, "New York".into()))
+        );
+        assert!(g.is_capital(g.lookup(&words("Tehran"))[0]));
+    }
+
+    #[test]
+    fn case_policy_keeps_acronyms_exact() {
+        let g = shipped();
+        assert_eq!(
+            name_of(g, "IS"),
+            Some((EntityType::Org, "Islamic State".into()))
+        );
+        assert!(g.lookup(&words("is")).is_empty());
+        assert!(g.lookup(&words("Is")).is_empty());
+        assert_eq!(name_of(g, "SYRIA"), Some((EntityType::Gpe, "Syria".into())));
+        assert!(
+            g.lookup(&words("syria")).is_empty(),
+            "lowercase surfaces never fold"
+        );
+    }
+
+    #[test]
+    fn longest_match_and_titles() {
+        let g = shipped();
+        let w = words("Islamic State of Iraq and the Levant said");
+        let (n, h) = g.longest_at(&w).expect("match");
+        assert_eq!(n, 7);
+        assert_eq!(g.entity(h[0]).map(|e| e.name), Some("Islamic State"));
+        assert_eq!(
+            g.title_at(&words("Secretary of State John")),
+            Some((3, TitleKind::Position))
+        );
+        assert_eq!(
+            g.title_at(&words("Mr. Kerry")),
+            Some((1, TitleKind::Honorific))
+        );
+        assert!(g.is_company_suffix("Inc."));
+        assert!(!g.is_company_suffix("inc"));
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("gaz-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("tmp");
+        let missing = Gazetteer::load(&dir).expect_err("no files");
+        assert!(missing.to_string().contains("countries.tsv"), "{missing}");
+        fs::write(
+            dir.join("countries.tsv"),
+            "# c\nUS\tUSA\tUnited States\tWashington\tx\t1\t2\t\t\n",
+        )
+        .expect("write");
+        let bad = Gazetteer::load(&dir).expect_err("bad id");
+        assert!(bad.to_string().contains("countries.tsv:2"), "{bad}");
+        fs::remove_dir_all(&dir).ok();
+    }
+}

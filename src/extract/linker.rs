@@ -1,0 +1,442 @@
+//! Canonical entities within one document, with ids stable across documents and runs.
+//!
+//! Input: the document's typed [`Candidate`]s (in text order) and its token texts.
+//! Output: one [`EntityRef`] per candidate; candidates may be retyped to PERSON when they are a
+//! known person's surname ("Assad" tagged ORG after "Bashar al-Assad").
+//!
+//! Resolution, by type:
+//! - Gazetteer-backed mentions take the list's canonical name: "U.S." → "United States",
+//!   "IS" → "Islamic State", "Bagdad" → "Baghdad" (with its GeoNames `geo`).
+//! - Demonyms are NORP entities of their own, named by the canonical adjective ("Russians" →
+//!   "Russian"), and carry their *country's* `geo` so researchers can join nationalities to
+//!   places without a second lookup.
+//! - PERSON: longer names first; a mention whose name words (titles dropped, Arabic article
+//!   prefixes like "al-" ignored) are all in a longer name with the same last word, or a lone
+//!   first name, joins that name's entity. With several candidates the nearest preceding one
+//!   wins, else the nearest following. The canonical name is the longest surface form.
+//! - ORG: the same name minus "the" and company suffixes ("Acme Corp." = "Acme") is one entity;
+//!   an all-caps word equal to the initials of a longer ORG in the document is its acronym.
+//! - Numeric types: the display name is the surface form; the id is keyed on the normalised
+//!   value when there is one, so "$500 million" and "500 mln dlrs" are one entity.
+//! - Everything else: the surface form without a leading "the".
+//!
+//! Ids: xxh3-64 (seed 0) of `"<TYPE>\u{1f}<key>"`, where key is the canonical name (or value)
+//! normalised by [`normalise_name`]: NFC, lowercase, curly apostrophes made straight, runs of
+//! whitespace collapsed to one space, trimmed. Names from the gazetteer are the same everywhere,
+//! so those ids are stable across documents; a PERSON seen only as "Kerry" in one document gets
+//! a different id from "John Kerry" elsewhere (within-document resolution only).
+
+use unicode_normalization::UnicodeNormalization;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::doc::{EntityRef, EntityType};
+use crate::extract::gazetteer::Gazetteer;
+use crate::extract::typing::Candidate;
+
+/// Seed of the entity-id hash; part of the persisted id format, never change it.
+pub const ENTITY_ID_SEED: u64 = 0;
+
+/// Words skipped when forming ORG initials ("Organization of the Petroleum ...").
+const INITIALS_SKIP: &[&str] = &["of", "the", "and", "for", "in", "on", "&", "de"];
+
+/// Normalises a name for hashing: NFC, lowercase, straight apostrophes, collapsed whitespace.
+pub fn normalise_name(name: &str) -> String {
+    let nfc: String = name.nfc().collect();
+    let lower = nfc.to_lowercase().replace(['\u{2019}', '\u{2018}'], "'");
+    lower.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Stable entity id of a type and canonical name (or normalised value).
+pub fn entity_id(etype: EntityType, key: &str) -> u64 {
+    let s = format!("{}\u{1f}{}", etype.as_str(), normalise_name(key));
+    xxh3_64_with_seed(s.as_bytes(), ENTITY_ID_SEED)
+}
+
+/// Joins tokens the way they appeared: one space where the text had whitespace.
+fn surface(words: &[&str], glue: &[bool]) -> String {
+    let mut s = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 && !glue[i - 1] {
+            s.push(' ');
+        }
+        s.push_str(w);
+    }
+    s
+}
+
+/// A name word for matching: lowercase, without an Arabic article prefix ("al-Assad" → "assad").
+fn core(w: &str) -> String {
+    let l = w.to_lowercase().replace('\u{2019}', "'");
+    for p in [
+        "al-", "el-", "ad-", "as-", "ash-", "ar-", "an-", "at-", "az-",
+    ] {
+        if let Some(rest) = l.strip_prefix(p) {
+            if !rest.is_empty() {
+                return rest.to_string();
+            }
+        }
+    }
+    l
+}
+
+/// Name words of a PERSON candidate: no possessives or punctuation, cores only.
+fn person_words(words: &[&str]) -> Vec<String> {
+    words
+        .iter()
+        .filter(|w| w.chars().any(char::is_alphabetic) && !matches!(**w, "'s" | "’s"))
+        .map(|w| core(w))
+        .filter(|w| {
+            !matches!(
+                w.as_str(),
+                "al" | "el" | "bin" | "ibn" | "de" | "van" | "von"
+            )
+        })
+        .collect()
+}
+
+/// Resolves every candidate to its entity. `words` are all the document's token texts and
+/// `glue[i]` is true when token `i` touches token `i + 1` (no whitespace between them).
+pub fn link(
+    gaz: &Gazetteer,
+    cands: &mut [Candidate],
+    words: &[&str],
+    glue: &[bool],
+) -> Vec<EntityRef> {
+    let n = cands.len();
+    let surf: Vec<String> = cands
+        .iter()
+        .map(|c| {
+            let r = c.tokens.clone();
+            surface(
+                &words[r.clone()],
+                &glue[r.start..r.end.max(r.start + 1).min(glue.len())],
+            )
+        })
+        .collect();
+    let mut canon: Vec<Option<usize>> = vec![None; n]; // index of the candidate naming the entity
+    link_persons(cands, words, &mut canon);
+    link_orgs(gaz, cands, words, &mut canon);
+    (0..n)
+        .map(|i| {
+            let c = &cands[i];
+            if let Some(e) = c.hit.and_then(|h| gaz.entity(h)) {
+                return EntityRef {
+                    id: entity_id(c.etype, e.name),
+                    name: e.name.to_string(),
+                    etype: c.etype,
+                    geo: e.geo,
+                    value: None,
+                };
+            }
+            if matches!(
+                c.etype,
+                EntityType::Date | EntityType::Money | EntityType::Percent | EntityType::Quantity
+            ) {
+                let key = c.value.clone().unwrap_or_else(|| surf[i].clone());
+                return EntityRef {
+                    id: entity_id(c.etype, &key),
+                    name: surf[i].clone(),
+                    etype: c.etype,
+                    geo: None,
+                    value: c.value.clone(),
+                };
+            }
+            let head = canon[i].unwrap_or(i);
+            let name = strip_the(&surf[head]);
+            EntityRef {
+                id: entity_id(c.etype, &name),
+                name,
+                etype: c.etype,
+                geo: None,
+                value: None,
+            }
+        })
+        .collect()
+}
+
+fn strip_the(s: &str) -> String {
+    s.strip_prefix("the ")
+        .or_else(|| s.strip_prefix("The "))
+        .unwrap_or(s)
+        .to_string()
+}
+
+/// PERSON clustering (see the module docs); also adopts surname-only mentions of other types.
+fn link_persons(cands: &mut [Candidate], words: &[&str], canon: &mut [Option<usize>]) {
+    let pw: Vec<Vec<String>> = cands
+        .iter()
+        .map(|c| person_words(&words[c.tokens.clone()]))
+        .collect();
+    let mut order: Vec<usize> = (0..cands.len())
+        .filter(|&i| cands[i].etype == EntityType::Person && !pw[i].is_empty())
+        .collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(pw[i].len()), i));
+    // Heads: candidates that name their own entity, with their name words.
+    let mut heads: Vec<usize> = Vec::new();
+    for &i in &order {
+        let m = &pw[i];
+        let fits = |h: usize| {
+            let hw = &pw[h];
+            if hw.len() <= m.len() && hw != m {
+                return false;
+            }
+            if hw == m {
+                return true;
+            }
+            let same_last = hw.last() == m.last() && m.iter().all(|w| hw.contains(w));
+            let first_name = m.len() == 1 && hw.first() == m.first();
+            same_last || first_name
+        };
+        let surname_matches: Vec<usize> = heads
+            .iter()
+            .copied()
+            .filter(|&h| fits(h) && pw[h].last() == m.last())
+            .collect();
+        let matches = if surname_matches.is_empty() {
+            heads.iter().copied().filter(|&h| fits(h)).collect()
+        } else {
+            surname_matches
+        };
+        match nearest(&matches, i, cands) {
+            Some(h) => canon[i] = Some(h),
+            None => heads.push(i),
+        }
+    }
+    // Surname-only mentions the model typed otherwise (no gazetteer entry): "Assad" as ORG.
+    for i in 0..cands.len() {
+        let c = &cands[i];
+        if c.hit.is_some() || c.etype == EntityType::Person || pw[i].len() != 1 || c.value.is_some()
+        {
+            continue;
+        }
+        if !matches!(
+            c.etype,
+            EntityType::Org | EntityType::Misc | EntityType::Loc
+        ) {
+            continue;
+        }
+        let matches: Vec<usize> = heads
+            .iter()
+            .copied()
+            .filter(|&h| pw[h].len() > 1 && pw[h].last() == pw[i].last())
+            .collect();
+        if let Some(h) = nearest(&matches, i, cands) {
+            cands[i].etype = EntityType::Person;
+            canon[i] = Some(h);
+        }
+    }
+}
+
+/// The head nearest before `i` in the text, else the nearest after it.
+fn nearest(matches: &[usize], i: usize, cands: &[Candidate]) -> Option<usize> {
+    let pos = cands[i].tokens.start;
+    let before = matches
+        .iter()
+        .copied()
+        .filter(|&h| cands[h].tokens.start < pos)
+        .max_by_key(|&h| cands[h].tokens.start);
+    before.or_else(|| {
+        matches
+            .iter()
+            .copied()
+            .filter(|&h| cands[h].tokens.start >= pos)
+            .min_by_key(|&h| cands[h].tokens.start)
+    })
+}
+
+/// ORG clustering without the gazetteer: suffix-stripped names and acronyms.
+fn link_orgs(gaz: &Gazetteer, cands: &[Candidate], words: &[&str], canon: &mut [Option<usize>]) {
+    let orgs: Vec<usize> = (0..cands.len())
+        .filter(|&i| cands[i].etype == EntityType::Org && cands[i].hit.is_none())
+        .collect();
+    let key = |i: usize| -> Vec<String> {
+        let mut w: Vec<&str> = words[cands[i].tokens.clone()].to_vec();
+        if w.len() > 1 && matches!(w[0], "the" | "The") {
+            w.remove(0);
+        }
+        while w.len() > 1
+            && w.last()
+                .is_some_and(|l| gaz.is_company_suffix(l) || *l == ",")
+        {
+            w.pop();
+        }
+        w.iter().map(|s| s.to_lowercase()).collect()
+    };
+    let keys: Vec<Vec<String>> = orgs.iter().map(|&i| key(i)).collect();
+    // Longest surface per key is the head.
+    for (a, &i) in orgs.iter().enumerate() {
+        let head = orgs
+            .iter()
+            .enumerate()
+            .filter(|(b, _)| keys[*b] == keys[a])
+            .map(|(_, &j)| j)
+            .max_by_key(|&j| (cands[j].tokens.len(), std::cmp::Reverse(j)));
+        if head != Some(i) {
+            canon[i] = head;
+        }
+    }
+    // Acronyms: "JOC" after "Joint Operations Command".
+    for &i in &orgs {
+        let w = &words[cands[i].tokens.clone()];
+        if w.len() != 1
+            || !(2..=6).contains(&w[0].chars().count())
+            || !w[0].chars().all(|c| c.is_ascii_uppercase())
+        {
+            continue;
+        }
+        let matches: Vec<usize> = orgs
+            .iter()
+            .copied()
+            .filter(|&j| {
+                let jw = &words[cands[j].tokens.clone()];
+                let initials: String = jw
+                    .iter()
+                    .filter(|x| !INITIALS_SKIP.contains(&x.to_lowercase().as_str()))
+                    .filter_map(|x| x.chars().next())
+                    .filter(|c| c.is_uppercase())
+                    .collect();
+                jw.len() > 1 && initials == w[0]
+            })
+            .collect();
+        if let Some(h) = nearest(&matches, i, cands) {
+            canon[i] = Some(canon[h].unwrap_or(h));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::gazetteer::tests::shipped;
+    use crate::extract::tokens::tokenize;
+    use crate::extract::typing::Origin;
+
+    /// Links hand-typed candidates given as (first token, last token exclusive, type).
+    fn run(text: &str, spans: &[(usize, usize, EntityType)]) -> Vec<(String, EntityType, String)> {
+        let g = shipped();
+        let toks = tokenize(text);
+        let words: Vec<&str> = toks.iter().map(|t| t.text(text)).collect();
+        let glue: Vec<bool> = (0..toks.len())
+            .map(|i| toks.get(i + 1).is_some_and(|n| n.start == toks[i].end))
+            .collect();
+        let mut cands: Vec<Candidate> = spans
+            .iter()
+            .map(|&(a, b, t)| Candidate {
+                tokens: a..b,
+                sentence: 0,
+                etype: t,
+                confidence: 0.9,
+                hit: g.lookup(&words[a..b]).first().copied(),
+                value: None,
+                origin: Origin::Model,
+            })
+            .collect();
+        let refs = link(g, &mut cands, &words, &glue);
+        cands
+            .iter()
+            .zip(refs)
+            .map(|(c, r)| (words[c.tokens.clone()].join(" "), c.etype, r.name))
+            .collect()
+    }
+
+    #[test]
+    fn surnames_and_first_names_join_full_names() {
+        let t = "Kerry met Bashar al-Assad . Assad and John Kerry spoke ; John left .";
+        let out = run(
+            t,
+            &[
+                (0, 1, EntityType::Person),
+                (2, 4, EntityType::Person),
+                (5, 6, EntityType::Person),
+                (7, 9, EntityType::Person),
+                (11, 12, EntityType::Person),
+            ],
+        );
+        assert_eq!(
+            out[0].2, "John Kerry",
+            "a later full name resolves an earlier surname"
+        );
+        assert_eq!(out[2].2, "Bashar al-Assad");
+        assert_eq!(out[4].2, "John Kerry");
+    }
+
+    #[test]
+    fn same_surname_prefers_nearest_preceding() {
+        let t = "Bill Clinton spoke . Hillary Clinton spoke . Clinton left .";
+        let out = run(
+            t,
+            &[
+                (0, 2, EntityType::Person),
+                (4, 6, EntityType::Person),
+                (8, 9, EntityType::Person),
+            ],
+        );
+        assert_eq!(out[2].2, "Hillary Clinton");
+    }
+
+    #[test]
+    fn surname_tagged_as_org_becomes_person() {
+        let t = "Bashar al-Assad spoke . Assad left .";
+        let out = run(t, &[(0, 2, EntityType::Person), (4, 5, EntityType::Org)]);
+        assert_eq!(
+            out[1],
+            (
+                "Assad".to_string(),
+                EntityType::Person,
+                "Bashar al-Assad".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn orgs_by_suffix_and_acronym() {
+        let t = "The Joint Operations Command said JOC and Acme Corp. and Acme agree .";
+        let out = run(
+            t,
+            &[
+                (1, 4, EntityType::Org),
+                (5, 6, EntityType::Org),
+                (7, 9, EntityType::Org),
+                (10, 11, EntityType::Org),
+            ],
+        );
+        assert_eq!(out[1].2, "Joint Operations Command");
+        assert_eq!(out[3].2, "Acme Corp.");
+    }
+
+    #[test]
+    fn gazetteer_aliases_share_ids() {
+        assert_eq!(
+            entity_id(EntityType::Gpe, "United States"),
+            entity_id(EntityType::Gpe, "  united   STATES ")
+        );
+        assert_ne!(
+            entity_id(EntityType::Gpe, "Georgia"),
+            entity_id(EntityType::Person, "Georgia")
+        );
+        // Pinned value: ids are persisted, so the formula must never drift.
+        assert_eq!(
+            entity_id(EntityType::Gpe, "United States"),
+            xxh3_64_with_seed("GPE\u{1f}united states".as_bytes(), 0)
+        );
+        let out = run(
+            "U.S. and United States and Bagdad and Baghdad",
+            &[
+                (0, 1, EntityType::Gpe),
+                (2, 4, EntityType::Gpe),
+                (5, 6, EntityType::Gpe),
+                (7, 8, EntityType::Gpe),
+            ],
+        );
+        assert_eq!(out[0].2, "United States");
+        assert_eq!(out[2].2, "Baghdad");
+    }
+
+    #[test]
+    fn normalisation_is_nfc_and_apostrophes() {
+        assert_eq!(
+            normalise_name("Cafe\u{301} O’Neill"),
+            normalise_name("café o'neill")
+        );
+    }
+}
