@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::clean::CleanConfig;
+use crate::dedup::DedupConfig;
 use crate::extract::ExtractConfig;
 use crate::read::InputConfig;
 use crate::write::OutputConfig;
@@ -71,6 +72,16 @@ impl RunConfig {
     }
 }
 
+/// `[state]`: what a run remembers for the next one.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// State directory: when set, the dedup index is loaded from it before the run (so new
+    /// documents are deduplicated against everything seen before) and saved to it after a
+    /// successful run. Relative to the config file's directory. Default empty: no state.
+    pub dir: String,
+}
+
 /// The whole run configuration, one field per `pipeline.toml` section.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -83,8 +94,12 @@ pub struct Config {
     pub run: RunConfig,
     /// `[clean]`
     pub clean: CleanConfig,
+    /// `[dedup]`
+    pub dedup: DedupConfig,
     /// `[extract]`
     pub extract: ExtractConfig,
+    /// `[state]`
+    pub state: StateConfig,
 }
 
 /// Why a config cannot be used.
@@ -144,6 +159,7 @@ impl Config {
         problems.extend(self.output.validate());
         problems.extend(self.run.validate());
         problems.extend(self.clean.validate());
+        problems.extend(self.dedup.validate());
         problems.extend(self.extract.validate());
         if problems.is_empty() {
             Ok(())
@@ -168,6 +184,7 @@ impl Config {
         c.input.paths.clear();
         c.output.dir.clear();
         c.extract.ner_model.clear();
+        c.state.dir.clear();
         format!("{:016x}", xxh3_64(c.to_toml().as_bytes()))
     }
 }

@@ -24,6 +24,7 @@
 
 pub mod clean;
 pub mod config;
+pub mod dedup;
 pub mod doc;
 pub mod eval;
 pub mod extract;

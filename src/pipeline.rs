@@ -24,16 +24,17 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::clean::{CleanStats, Cleaner, Furniture, FurnitureLearner};
 use crate::config::Config;
+use crate::dedup::{Assignment, DedupIndex, DocMeta, Mode, Signature, Signer};
 use crate::doc::{entity_id_hex, Doc, Reject, Verdict};
 use crate::extract::{Extraction, Extractor};
 use crate::progress::Progress;
 use crate::read::{ReadItem, Source};
-use crate::report::{RunReport, StageReport, Throughput, Totals};
+use crate::report::{DedupReport, RunReport, StageReport, Throughput, Totals};
 use crate::util;
 use crate::write::schema::table;
 use crate::write::{
-    DocLabels, DocumentRows, DuplicateRows, EntityRow, EntityRows, MentionRows, RejectRows,
-    SpoolReader, SpoolWriter, Staging, TableWriter,
+    DocLabels, DocumentRows, DuplicateRow, DuplicateRows, EntityRow, EntityRows, MentionRows,
+    RejectRows, SpoolReader, SpoolWriter, Staging, TableWriter,
 };
 
 /// The crate version, recorded in reports and Parquet metadata.
@@ -74,10 +75,14 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
     }
 }
 
+/// Name of the dedup index file inside `[state] dir`.
+pub const DEDUP_INDEX_FILE: &str = "dedup-index.bin";
+
 #[derive(Default)]
 struct Counters {
     read: StageReport,
     clean: StageReport,
+    dedup: StageReport,
     extract: StageReport,
     write: StageReport,
     text_bytes: u64,
@@ -106,6 +111,19 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
 
     let source = Source::from_config(&cfg.input, &ctx.base_dir)?;
     let cleaner = Cleaner::from_config(&cfg.clean)?;
+    let signer = if cfg.dedup.enabled {
+        Some(Signer::from_config(&cfg.dedup)?)
+    } else {
+        None
+    };
+    let state_dir = (!cfg.state.dir.is_empty()).then(|| resolve(&ctx.base_dir, &cfg.state.dir));
+    let index_path = state_dir.as_ref().map(|d| d.join(DEDUP_INDEX_FILE));
+    let mut index = match (&signer, &index_path) {
+        (None, _) => None,
+        (Some(_), Some(p)) if p.exists() => Some(DedupIndex::load(p, &cfg.dedup)?),
+        (Some(_), _) => Some(DedupIndex::new(&cfg.dedup)),
+    };
+    let indexed_before = index.as_ref().map_or(0, |i| i.len());
     let extractor = if cfg.extract.enabled {
         Some(Extractor::from_config(&cfg.extract, &ctx.base_dir)?)
     } else {
@@ -192,14 +210,11 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
             .collect();
         c.clean.secs += t.elapsed().as_secs_f64();
 
-        let t = Instant::now();
+        let mut kept: Vec<Doc> = Vec::with_capacity(docs.len());
         for (d, (v, s)) in docs.into_iter().zip(verdicts) {
             clean_stats.add(&s);
             match v {
-                Verdict::Keep => {
-                    c.clean.docs_out += 1;
-                    spool.push(&d)?;
-                }
+                Verdict::Keep => kept.push(d),
                 Verdict::Reject(reason, detail) => {
                     let r = Reject {
                         input_file: d.input_file,
@@ -213,6 +228,21 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
                 }
             }
         }
+        c.clean.docs_out += kept.len() as u64;
+
+        if let (Some(signer), Some(index)) = (&signer, index.as_mut()) {
+            let t = Instant::now();
+            let sigs: Vec<Signature> = kept.par_iter().map(|d| signer.sign(&d.text)).collect();
+            for (d, sig) in kept.iter().zip(&sigs) {
+                index.add(doc_meta(d), sig);
+            }
+            c.dedup.secs += t.elapsed().as_secs_f64();
+        }
+
+        let t = Instant::now();
+        for d in &kept {
+            spool.push(d)?;
+        }
         rejects_w.write(&reject_rows.into_frame()?)?;
         c.write.secs += t.elapsed().as_secs_f64();
         progress.update(bytes_read.load(Ordering::Relaxed), c.read.docs_in);
@@ -224,6 +254,29 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     c.read.secs = read_busy.as_secs_f64();
     let spooled = spool.count();
     let spool_path = spool.finish()?;
+    c.dedup.docs_in = spooled;
+    let t = Instant::now();
+    let assignments: Vec<Assignment> = match index.as_mut() {
+        Some(ix) => ix.finish(),
+        None => Vec::new(),
+    };
+    c.dedup.secs += t.elapsed().as_secs_f64();
+    let mut dedup_report = DedupReport {
+        enabled: index.is_some(),
+        index_docs_before: indexed_before as u64,
+        index_docs_after: index.as_ref().map_or(0, |i| i.len() as u64),
+        index_bytes_per_doc: index.as_ref().map_or(0.0, |i| i.bytes_per_doc()),
+        ..DedupReport::default()
+    };
+    for a in &assignments {
+        match a.kind {
+            Some(crate::dedup::DupKind::Exact) => dedup_report.exact_duplicates += 1,
+            Some(crate::dedup::DupKind::Near) => dedup_report.near_duplicates += 1,
+            None if a.cluster_size > 1 => dedup_report.clusters += 1,
+            None => {}
+        }
+    }
+    let mark_only = cfg.dedup.mode == Mode::MarkOnly;
 
     // Pass 2: spool → extract → tables.
     let mut documents_w = writer(table::DOCUMENTS)?;
@@ -240,47 +293,93 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     );
     let mut done = 0u64;
     let mut duplicates = 0u64;
+    // Representatives' doc ids by key, for clusters with copies; a copy seen before its
+    // representative (keep = longest/earliest) waits in `pending` until the end.
+    let mut kept_ids: std::collections::HashMap<u64, String> = Default::default();
+    let mut pending: Vec<(DuplicateRow, u64)> = Vec::new();
     loop {
         let docs = reader.next_batch(batch_size)?;
         if docs.is_empty() {
             break;
         }
+        let batch_assign: Vec<Option<&Assignment>> = (0..docs.len())
+            .map(|i| assignments.get(done as usize + i))
+            .collect();
         let t = Instant::now();
-        c.extract.docs_in += docs.len() as u64;
+        let mut dup_rows = DuplicateRows::default();
+        let mut keep: Vec<bool> = Vec::with_capacity(docs.len());
+        for (d, a) in docs.iter().zip(&batch_assign) {
+            let Some(a) = a else {
+                keep.push(true);
+                continue;
+            };
+            if a.keep && a.kind.is_none() && a.cluster_size > 1 {
+                kept_ids.insert(doc_meta(d).key, d.doc_id.clone());
+            }
+            if let Some(kind) = a.kind {
+                let row = DuplicateRow {
+                    doc_id: d.doc_id.clone(),
+                    cluster_id: entity_id_hex(a.cluster_id),
+                    kept_doc_id: kept_ids.get(&a.kept_key).cloned(),
+                    kind: kind.as_str(),
+                    similarity: a.similarity,
+                    input_file: d.input_file.clone(),
+                    input_record: d.input_record,
+                };
+                if row.kept_doc_id.is_some() {
+                    dup_rows.push(row);
+                } else {
+                    pending.push((row, a.kept_key));
+                }
+            }
+            keep.push(a.keep);
+            if !a.keep {
+                duplicates += 1;
+            }
+        }
+        c.dedup.docs_out += keep.iter().filter(|k| **k).count() as u64;
+        c.dedup.secs += t.elapsed().as_secs_f64();
+
+        let t = Instant::now();
+        c.extract.docs_in += keep.iter().filter(|k| **k).count() as u64;
         let extracted: Vec<Option<Extraction>> = docs
             .par_iter()
-            .map(|d| extractor.as_ref().map(|x| x.process(d)))
+            .zip(&keep)
+            .map(|(d, k)| {
+                if *k {
+                    extractor.as_ref().map(|x| x.process(d))
+                } else {
+                    None
+                }
+            })
             .collect();
-        let labels: Vec<DocLabels> = docs
-            .iter()
-            .zip(&extracted)
-            .map(|(d, x)| DocLabels {
+        c.extract.docs_out += keep.iter().filter(|k| **k).count() as u64;
+        c.extract.secs += t.elapsed().as_secs_f64();
+
+        let t = Instant::now();
+        let mut rows = DocumentRows::default();
+        let mut mention_rows = MentionRows::default();
+        for (((d, x), a), k) in docs.iter().zip(&extracted).zip(&batch_assign).zip(&keep) {
+            if !*k {
+                continue;
+            }
+            let labels = DocLabels {
                 content_hash: format!("{:016x}", xxh3_64(d.text.as_bytes())),
                 n_tokens: match x {
                     Some(x) => x.n_tokens as u64,
                     None => d.text.split_whitespace().count() as u64,
                 },
-                cluster_id: None,
-                cluster_size: 1,
-            })
-            .collect();
-        c.extract.docs_out += docs.len() as u64;
-        c.extract.secs += t.elapsed().as_secs_f64();
-
-        let t = Instant::now();
-        let mut rows = DocumentRows::default();
-        let dup_rows = DuplicateRows::default();
-        let mut mention_rows = MentionRows::default();
-        for ((d, l), x) in docs.iter().zip(&labels).zip(&extracted) {
-            rows.push(d, l);
+                cluster_id: a.map(|a| entity_id_hex(a.cluster_id)),
+                cluster_size: a.map_or(1, |a| a.cluster_size),
+            };
+            rows.push(d, &labels);
             if let Some(x) = x {
                 mention_rows.push_doc(&d.doc_id, &x.mentions);
                 entities.add(d, x);
             }
         }
-        c.write.docs_in += docs.len() as u64;
+        c.write.docs_in += rows.len() as u64;
         c.write.docs_out += rows.len() as u64;
-        duplicates += dup_rows.len() as u64;
         documents_w.write(&rows.into_frame()?)?;
         duplicates_w.write(&dup_rows.into_frame()?)?;
         mentions_w.write(&mention_rows.into_frame()?)?;
@@ -288,6 +387,16 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         done += docs.len() as u64;
         progress.update(done, done);
     }
+    if !pending.is_empty() {
+        let mut dup_rows = DuplicateRows::default();
+        for (mut row, kept_key) in pending {
+            // Still unknown: the representative was kept by an earlier run (see [state]).
+            row.kept_doc_id = kept_ids.get(&kept_key).cloned();
+            dup_rows.push(row);
+        }
+        duplicates_w.write(&dup_rows.into_frame()?)?;
+    }
+    let _ = mark_only;
     progress.finish();
 
     let mut tables = BTreeMap::new();
@@ -342,6 +451,9 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let mut stages = BTreeMap::new();
     stages.insert("read".to_string(), c.read);
     stages.insert("clean".to_string(), c.clean);
+    if dedup_report.enabled {
+        stages.insert("dedup".to_string(), c.dedup);
+    }
     stages.insert("extract".to_string(), c.extract);
     stages.insert("write".to_string(), c.write);
     let report = RunReport {
@@ -361,6 +473,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         text_bytes: c.text_bytes,
         stages,
         clean: clean_stats,
+        dedup: dedup_report,
         tables,
         throughput: Throughput {
             wall_secs,
@@ -376,6 +489,16 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let json = serde_json::to_vec_pretty(&report).context("cannot serialise the report")?;
     let committed: Vec<&str> = report.tables.keys().map(String::as_str).collect();
     staging.commit(&committed, &json)?;
+    // The index is saved only after the tables are committed: a failed run must not make
+    // the next one treat its documents as already seen.
+    if let (Some(ix), Some(p)) = (index.as_ref(), index_path.as_ref()) {
+        ix.save(p).with_context(|| {
+            format!(
+                "tables committed, but the dedup index could not be saved to {}",
+                p.display()
+            )
+        })?;
+    }
     Ok(report)
 }
 
@@ -462,5 +585,14 @@ impl EntityAggregates {
             rows.push(a.row);
         }
         rows
+    }
+}
+
+/// What the dedup index needs to know about a document besides its signature.
+fn doc_meta(d: &Doc) -> DocMeta {
+    DocMeta {
+        key: xxh3_64(d.doc_id.as_bytes()),
+        n_chars: d.text.chars().count() as u64,
+        published: d.published.clone(),
     }
 }

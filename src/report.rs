@@ -19,6 +19,25 @@ pub struct StageReport {
     pub secs: f64,
 }
 
+/// What dedup found.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct DedupReport {
+    /// Whether the stage ran.
+    pub enabled: bool,
+    /// Clusters with more than one member among this run's documents.
+    pub clusters: u64,
+    /// Documents that are exact copies of their cluster's representative.
+    pub exact_duplicates: u64,
+    /// Documents that are near copies.
+    pub near_duplicates: u64,
+    /// Documents in the index before the run (loaded from `[state] dir`).
+    pub index_docs_before: u64,
+    /// Documents in the index after the run.
+    pub index_docs_after: u64,
+    /// Index memory per document, bytes.
+    pub index_bytes_per_doc: f64,
+}
+
 /// Record accounting: every input record is kept, a duplicate or rejected.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Totals {
@@ -80,6 +99,8 @@ pub struct RunReport {
     pub stages: BTreeMap<String, StageReport>,
     /// What cleaning removed.
     pub clean: CleanStats,
+    /// What dedup found.
+    pub dedup: DedupReport,
     /// Rows written per table.
     pub tables: BTreeMap<String, u64>,
     /// Record accounting.
@@ -134,6 +155,17 @@ impl RunReport {
             c.lines_unwrapped,
             c.chars_normalized
         ));
+        if self.dedup.enabled {
+            let d = &self.dedup;
+            s.push_str(&format!(
+                "  dedup: {} clusters, {} exact + {} near copies; index {} docs, {:.0} bytes/doc\n",
+                d.clusters,
+                d.exact_duplicates,
+                d.near_duplicates,
+                d.index_docs_after,
+                d.index_bytes_per_doc
+            ));
+        }
         s.push_str(&format!(
             "  records: {} in = {} kept + {} duplicates + {} rejected {}\n",
             t.input_records,

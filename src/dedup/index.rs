@@ -8,8 +8,13 @@
 //!
 //! Candidate pairs (same exact hash, or same LSH band) are verified from the signatures:
 //! a pair is a duplicate when the estimated Jaccard similarity reaches `jaccard_threshold`,
-//! or when the estimated containment |A∩B|/min(|A|,|B|), from
-//! |A∩B| = J(|A|+|B|)/(1+J), reaches `containment_threshold` (truncated copies).
+//! or when the estimated containment |A∩B|/min(|A|,|B|), from |A∩B| = J(|A|+|B|)/(1+J),
+//! clears `containment_threshold` by `containment_margin_se` standard errors (truncated
+//! copies), provided the pair shares at least one LSH bucket that is not "crowded" (members
+//! from `crowded_bucket_clusters` or more clusters: the signature of shared boilerplate).
+//! Matches are joined transitively (union-find), with one exception: a doc whose
+//! containment-only matches fall in two or more different clusters joins none of them —
+//! a short text "contained" in several unrelated stories is a boilerplate hub, not a copy.
 
 use super::cluster::{prefers, UnionFind, NONE};
 use super::config::{DedupConfig, KeepPolicy, Mode};
@@ -98,6 +103,19 @@ pub(crate) struct Similarity {
     pub containment: f32,
     /// min(|A|,|B|) / max(|A|,|B|) of the shingle counts.
     pub size_ratio: f32,
+    /// Standard error of the containment estimate (delta method on the MinHash Jaccard
+    /// estimate, whose variance is J(1-J)/k).
+    pub containment_se: f32,
+}
+
+/// Outcome of verifying one candidate pair.
+enum Verdict {
+    /// Estimated Jaccard reaches the threshold: join.
+    Jaccard,
+    /// Only the containment test passes: join unless ambiguous.
+    Containment,
+    /// Not a duplicate.
+    No,
 }
 
 /// Parameters the index needs at run time (copied from the config).
@@ -231,20 +249,32 @@ impl DedupIndex {
                 jaccard: j,
                 containment: j,
                 size_ratio: 0.0,
+                containment_se: 0.0,
             };
         }
         let inter = j * (na + nb) / (1.0 + j);
+        // dC/dJ = (|A|+|B|) / (min (1+J)^2); se(J) = sqrt(J(1-J)/k).
+        let se_j = (j * (1.0 - j) / self.p.k as f32).sqrt();
         Similarity {
             jaccard: j,
             containment: (inter / lo).min(1.0),
             size_ratio: lo / hi,
+            containment_se: se_j * (na + nb) / (lo * (1.0 + j) * (1.0 + j)),
         }
     }
 
-    fn accepts(&self, s: Similarity) -> bool {
+    fn verdict(&self, s: Similarity, rare: bool) -> Verdict {
         let c = &self.p.cfg;
-        s.jaccard >= c.jaccard_threshold
-            || (s.containment >= c.containment_threshold && s.size_ratio >= c.min_size_ratio)
+        if s.jaccard >= c.jaccard_threshold {
+            Verdict::Jaccard
+        } else if rare
+            && s.size_ratio >= c.min_size_ratio
+            && s.containment - c.containment_margin_se * s.containment_se >= c.containment_threshold
+        {
+            Verdict::Containment
+        } else {
+            Verdict::No
+        }
     }
 
     /// Appends a doc's stored fields and returns its index; no matching.
@@ -307,20 +337,61 @@ impl DedupIndex {
         // Collect, then verify each candidate once. Verification order cannot change the
         // final partition (unions commute), only how many checks are skipped.
         let cap = self.p.cfg.max_candidates_per_band as usize;
-        let mut cands: Vec<u32> = Vec::new();
+        // (candidate, seen in at least one bucket that is not crowded). A bucket whose
+        // members span several clusters holds band values shared by unrelated stories, which
+        // is what site boilerplate does; such a bucket alone is no evidence for containment.
+        let mut cands: Vec<(u32, bool)> = Vec::new();
+        let crowded = match self.p.cfg.crowded_bucket_clusters {
+            0 => usize::MAX,
+            n => n as usize,
+        };
+        let mut roots: Vec<u32> = Vec::new();
         for band in 0..self.p.bands {
+            let start = cands.len();
+            roots.clear();
             let mut cand = self.next[i as usize * self.p.bands + band];
             let mut walked = 0;
             while cand != NONE && walked < cap {
                 walked += 1;
-                cands.push(cand);
+                cands.push((cand, true));
+                let r = self.uf.find(cand);
+                if !roots.contains(&r) {
+                    roots.push(r);
+                }
                 cand = self.next[cand as usize * self.p.bands + band];
             }
+            if roots.len() >= crowded {
+                for c in &mut cands[start..] {
+                    c.1 = false;
+                }
+            }
         }
-        cands.sort_unstable();
-        cands.dedup();
-        for cand in cands {
-            if self.uf.find(cand) != self.uf.find(i) && self.accepts(self.similarity(i, cand)) {
+        // Sort by doc, rare first, so dedup keeps the rare flag when any bucket had it.
+        cands.sort_unstable_by_key(|&(c, rare)| (c, !rare));
+        cands.dedup_by_key(|&mut (c, _)| c);
+        // Jaccard matches join at once; containment-only matches are collected, because a
+        // short text that is "contained" in several unrelated stories is a boilerplate hub,
+        // not a truncated copy of all of them.
+        let mut contained: Vec<u32> = Vec::new();
+        for (cand, rare) in cands {
+            if self.uf.find(cand) == self.uf.find(i) {
+                continue;
+            }
+            match self.verdict(self.similarity(i, cand), rare) {
+                Verdict::Jaccard => self.uf.union(cand, i),
+                Verdict::Containment => contained.push(cand),
+                Verdict::No => {}
+            }
+        }
+        let mut roots: Vec<u32> = Vec::new();
+        for &cand in &contained {
+            let r = self.uf.find(cand);
+            if !roots.contains(&r) {
+                roots.push(r);
+            }
+        }
+        if roots.len() == 1 {
+            for &cand in &contained {
                 self.uf.union(cand, i);
             }
         }
@@ -477,6 +548,36 @@ mod tests {
         let b = format!("{}\n{furniture}", &OTHER[..200]);
         let out = run(&DedupConfig::default(), &[&a, &b]);
         assert_ne!(out[0].cluster_id, out[1].cluster_id);
+    }
+
+    /// Stories of one site share a long footer; a short item is mostly footer.
+    fn site_docs() -> Vec<String> {
+        let footer: Vec<String> = (0..40).map(|i| format!("footer{i}")).collect();
+        let footer = footer.join(" ");
+        let mut docs: Vec<String> = (0..5)
+            .map(|s| {
+                let body: Vec<String> = (0..60).map(|i| format!("s{s}w{i}")).collect();
+                format!("{}\n{footer}", body.join(" "))
+            })
+            .collect();
+        let short: Vec<String> = (0..15).map(|i| format!("hub{i}")).collect();
+        docs.push(format!("{}\n{footer}", short.join(" ")));
+        docs
+    }
+
+    #[test]
+    fn shared_footer_does_not_glue_a_short_item_but_truncation_joins() {
+        let mut docs = site_docs();
+        let body: Vec<String> = (0..45).map(|i| format!("s0w{i}")).collect();
+        let footer = docs[0].split_once('\n').expect("footer line").1.to_string();
+        docs.push(format!("{}\n{footer}", body.join(" ")));
+        let texts: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let out = run(&DedupConfig::default(), &texts);
+        for a in &out[1..6] {
+            assert_eq!(a.cluster_size, 1, "{a:?}");
+        }
+        assert_eq!(out[6].cluster_id, out[0].cluster_id, "{:?}", out[6]);
+        assert_eq!(out[6].kind, Some(DupKind::Near));
     }
 
     #[test]

@@ -10,13 +10,15 @@
 //! 1. [`Signer::sign`] (pure, `Send + Sync`, run in parallel): an xxh3 hash of the
 //!    normalised token stream (exact copies) and a MinHash sketch of word shingles.
 //! 2. [`DedupIndex::add`] (in input order) finds candidates through the exact-hash map and
-//!    LSH bands, verifies them by estimated Jaccard *or* containment (truncated copies), and
+//!    LSH bands, verifies them by estimated Jaccard *or* containment (truncated copies; with
+//!    a noise margin, and never on the evidence of boilerplate-crowded buckets alone), and
 //!    joins matches transitively; [`DedupIndex::finish`] picks each cluster's kept member by
 //!    [`KeepPolicy`] and returns the decisions.
 //!
 //! **Guarantees**: results depend only on the texts, their input order and the config — not
 //! on thread count or batch boundaries. Cost is linear in corpus size (bucket walks are
-//! capped). The index ([`DedupIndex::save`]/[`DedupIndex::load`]) is versioned, pins the
+//! capped). Memory: ~1.1 KB per doc held with the defaults (256 B signature, the rest LSH
+//! buckets); ~0.7 KB with `bands = 32, rows = 4` at some recall cost on truncations. The index ([`DedupIndex::save`]/[`DedupIndex::load`]) is versioned, pins the
 //! signature parameters and is checksummed; docs from earlier runs always stay the kept
 //! member of their cluster.
 //!

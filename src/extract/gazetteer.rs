@@ -201,6 +201,8 @@ pub struct Gazetteer {
     title_max_len: usize,
     suffixes: HashSet<String>,
     max_len: usize,
+    /// Entries whose canonical name a better-ranked entry also has (see [`Gazetteer::id_key`]).
+    shadowed: HashSet<(HitKind, u32)>,
 }
 
 /// One TSV row: its 1-based line number and fields.
@@ -486,6 +488,33 @@ impl Gazetteer {
             v.sort_by(order);
         }
         self.cities = cities;
+        // Entries whose canonical name is also the canonical name of a better-ranked entry
+        // ("Georgia" the state behind the country): their ids need a discriminator.
+        for hits in self.exact.values() {
+            for h in hits.iter().filter(|h| h.primary).skip(1) {
+                self.shadowed.insert((h.kind, h.idx));
+            }
+        }
+    }
+
+    /// The key an entity id is computed from: the canonical name, plus a stable discriminator
+    /// (GeoNames id or ISO code) for an entry whose name a better-ranked entry also has, so the
+    /// country Georgia keeps the plain name's id and the US state gets its own.
+    pub fn id_key(&self, hit: Hit) -> Option<String> {
+        let e = self.entity(hit)?;
+        if !self.shadowed.contains(&(hit.kind, hit.idx)) {
+            return Some(e.name.to_string());
+        }
+        let i = hit.idx as usize;
+        let disc = match hit.kind {
+            HitKind::Country | HitKind::Demonym => self.countries.get(i)?.iso2.clone(),
+            HitKind::City => self.cities.get(i)?.geonames_id.to_string(),
+            HitKind::State => format!("US-{}", self.states.get(i)?.code),
+            HitKind::FormerCountry => self.former.get(i)?.code.clone(),
+            HitKind::Subdivision => self.subdivisions.get(i)?.code.clone(),
+            HitKind::Org => format!("org{i}"),
+        };
+        Some(format!("{} [{disc}]", e.name))
     }
 
     /// Hits for exactly this token sequence, best first. Exact case is tried first; the folded
@@ -604,6 +633,23 @@ impl Gazetteer {
                 .get(hit.idx as usize)
                 .map_or(0, |c| c.population),
             _ => 0,
+        }
+    }
+
+    /// ISO 3166-1 alpha-2 code of the country a place hit is in (or is): countries and demonyms
+    /// give their own code, cities their country's, US states "US", subdivisions the prefix of
+    /// their ISO 3166-2 code. None for organisations and former countries.
+    pub fn country_of(&self, hit: Hit) -> Option<&str> {
+        let i = hit.idx as usize;
+        match hit.kind {
+            HitKind::Country | HitKind::Demonym => self.countries.get(i).map(|c| c.iso2.as_str()),
+            HitKind::City => self.cities.get(i).map(|c| c.country_code.as_str()),
+            HitKind::State => Some("US"),
+            HitKind::Subdivision => self
+                .subdivisions
+                .get(i)
+                .and_then(|s| s.code.split('-').next()),
+            HitKind::Org | HitKind::FormerCountry => None,
         }
     }
 
@@ -762,6 +808,26 @@ pub(crate) mod tests {
             Some((EntityType::Gpe, "New York".into()))
         );
         assert!(g.is_capital(g.lookup(&words("Tehran"))[0]));
+    }
+
+    #[test]
+    fn homonyms_get_distinct_id_keys() {
+        let g = shipped();
+        let hits = g.lookup(&words("Georgia"));
+        let country = hits
+            .iter()
+            .find(|h| h.kind == HitKind::Country)
+            .copied()
+            .expect("country");
+        let state = hits
+            .iter()
+            .find(|h| h.kind == HitKind::State)
+            .copied()
+            .expect("state");
+        assert_eq!(g.id_key(country).as_deref(), Some("Georgia"));
+        assert_eq!(g.id_key(state).as_deref(), Some("Georgia [US-GA]"));
+        let ny = g.lookup(&words("New York"))[0];
+        assert_eq!(g.id_key(ny).as_deref(), Some("New York"));
     }
 
     #[test]

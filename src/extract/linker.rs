@@ -22,15 +22,20 @@
 //!
 //! Ids: xxh3-64 (seed 0) of `"<TYPE>\u{1f}<key>"`, where key is the canonical name (or value)
 //! normalised by [`normalise_name`]: NFC, lowercase, curly apostrophes made straight, runs of
-//! whitespace collapsed to one space, trimmed. Names from the gazetteer are the same everywhere,
-//! so those ids are stable across documents; a PERSON seen only as "Kerry" in one document gets
-//! a different id from "John Kerry" elsewhere (within-document resolution only).
+//! whitespace collapsed to one space, trimmed. Gazetteer homonyms are told apart: the
+//! best-ranked entry of a name uses the plain name, the others "name [discriminator]" (GeoNames
+//! id or ISO code: "Georgia [US-GA]"), see [`Gazetteer::id_key`]. Gazetteer names are the
+//! same in every document, so those ids are stable across documents and runs (for one version
+//! of the gazetteer files); a PERSON seen only as "Kerry" in one document gets a different id
+//! from "John Kerry" elsewhere (resolution is within one document).
 
 use unicode_normalization::UnicodeNormalization;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::doc::{EntityRef, EntityType};
-use crate::extract::gazetteer::Gazetteer;
+use std::collections::BTreeSet;
+
+use crate::extract::gazetteer::{Gazetteer, Hit, HitKind, BIG_CITY_POPULATION};
 use crate::extract::typing::Candidate;
 
 /// Seed of the entity-id hash; part of the persisted id format, never change it.
@@ -114,14 +119,15 @@ pub fn link(
         })
         .collect();
     let mut canon: Vec<Option<usize>> = vec![None; n]; // index of the candidate naming the entity
+    disambiguate_places(gaz, cands, words);
     link_persons(cands, words, &mut canon);
     link_orgs(gaz, cands, words, &mut canon);
     (0..n)
         .map(|i| {
             let c = &cands[i];
-            if let Some(e) = c.hit.and_then(|h| gaz.entity(h)) {
+            if let Some((e, key)) = c.hit.and_then(|h| Some((gaz.entity(h)?, gaz.id_key(h)?))) {
                 return EntityRef {
-                    id: entity_id(c.etype, e.name),
+                    id: entity_id(c.etype, &key),
                     name: e.name.to_string(),
                     etype: c.etype,
                     geo: e.geo,
@@ -159,6 +165,68 @@ fn strip_the(s: &str) -> String {
         .or_else(|| s.strip_prefix("The "))
         .unwrap_or(s)
         .to_string()
+}
+
+/// Re-picks the gazetteer entry of ambiguous place names from the document's other places:
+/// when the best-ranked entry's country is not mentioned elsewhere but another entry's is, that
+/// one wins ("Georgia" next to "Atlanta" and "U.S." is the state, next to "Tbilisi" the country).
+/// Capitals and cities of ≥ 1M people are never switched away from.
+fn disambiguate_places(gaz: &Gazetteer, cands: &mut [Candidate], words: &[&str]) {
+    let is_place = |h: &Hit| matches!(h.kind, HitKind::Country | HitKind::City | HitKind::State);
+    let all: Vec<Vec<Hit>> = cands
+        .iter()
+        .map(|c| match c.hit {
+            Some(h) if is_place(&h) => gaz
+                .lookup(&words[c.tokens.clone()])
+                .iter()
+                .copied()
+                .filter(is_place)
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let countries = |hits: &[Hit]| -> BTreeSet<String> {
+        hits.iter()
+            .filter_map(|h| gaz.country_of(*h))
+            .map(str::to_string)
+            .collect()
+    };
+    // Context: countries of unambiguous places and of demonyms, per candidate.
+    let own: Vec<Option<String>> = cands
+        .iter()
+        .zip(&all)
+        .map(|(c, hits)| match c.hit {
+            Some(h) if h.kind == HitKind::Demonym => gaz.country_of(h).map(str::to_string),
+            Some(_) => {
+                let cs = countries(hits);
+                (cs.len() == 1).then(|| cs.into_iter().next()).flatten()
+            }
+            None => None,
+        })
+        .collect();
+    for i in 0..cands.len() {
+        let Some(cur) = cands[i].hit else { continue };
+        if countries(&all[i]).len() < 2 {
+            continue;
+        }
+        let context: BTreeSet<&str> = own
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(_, c)| c.as_deref())
+            .collect();
+        // World cities keep their reading: "London" in a Canadian story is still London, UK.
+        let major = gaz.is_capital(cur) || gaz.population(cur) >= BIG_CITY_POPULATION;
+        if major || gaz.country_of(cur).is_some_and(|c| context.contains(c)) {
+            continue;
+        }
+        if let Some(better) = all[i]
+            .iter()
+            .find(|h| gaz.country_of(**h).is_some_and(|c| context.contains(c)))
+        {
+            cands[i].hit = Some(*better);
+        }
+    }
 }
 
 /// PERSON clustering (see the module docs); also adopts surname-only mentions of other types.
@@ -430,6 +498,72 @@ mod tests {
         );
         assert_eq!(out[0].2, "United States");
         assert_eq!(out[2].2, "Baghdad");
+    }
+
+    #[test]
+    fn ambiguous_places_follow_document_context() {
+        let t = "Atlanta , Georgia , U.S. said";
+        let out = run(
+            t,
+            &[
+                (0, 1, EntityType::Gpe),
+                (2, 3, EntityType::Gpe),
+                (4, 5, EntityType::Gpe),
+            ],
+        );
+        assert_eq!(out[1].2, "Georgia");
+        let g = shipped();
+        let toks = tokenize(t);
+        let words: Vec<&str> = toks.iter().map(|x| x.text(t)).collect();
+        let state = g
+            .lookup(&words[2..3])
+            .iter()
+            .copied()
+            .find(|h| h.kind == HitKind::State);
+        let mut cands: Vec<Candidate> = [(0usize, 1usize), (2, 3), (4, 5)]
+            .iter()
+            .map(|&(a, b)| Candidate {
+                tokens: a..b,
+                sentence: 0,
+                etype: EntityType::Gpe,
+                confidence: 0.9,
+                hit: g.lookup(&words[a..b]).first().copied(),
+                value: None,
+                origin: Origin::Model,
+            })
+            .collect();
+        disambiguate_places(g, &mut cands, &words);
+        assert_eq!(cands[1].hit, state, "US context picks the state");
+        let t2 = "Tbilisi , Georgia said";
+        let toks2 = tokenize(t2);
+        let words2: Vec<&str> = toks2.iter().map(|x| x.text(t2)).collect();
+        let mut c2 = vec![cands[0].clone(), cands[1].clone()];
+        c2[0].hit = g.lookup(&words2[0..1]).first().copied();
+        c2[1].hit = g.lookup(&words2[2..3]).first().copied();
+        disambiguate_places(g, &mut c2, &words2);
+        assert_eq!(c2[1].hit.map(|h| h.kind), Some(HitKind::Country));
+    }
+
+    #[test]
+    fn world_cities_are_not_switched() {
+        let g = shipped();
+        let t = "London and Toronto , Canada";
+        let toks = tokenize(t);
+        let words: Vec<&str> = toks.iter().map(|x| x.text(t)).collect();
+        let mut cands: Vec<Candidate> = [(0usize, 1usize), (2, 3), (4, 5)]
+            .iter()
+            .map(|&(a, b)| Candidate {
+                tokens: a..b,
+                sentence: 0,
+                etype: EntityType::Gpe,
+                confidence: 0.9,
+                hit: g.lookup(&words[a..b]).first().copied(),
+                value: None,
+                origin: Origin::Model,
+            })
+            .collect();
+        disambiguate_places(g, &mut cands, &words);
+        assert_eq!(cands[0].hit.and_then(|h| g.country_of(h)), Some("GB"));
     }
 
     #[test]

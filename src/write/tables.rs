@@ -148,8 +148,8 @@ pub struct DuplicateRow {
     pub doc_id: String,
     /// Its cluster.
     pub cluster_id: String,
-    /// The cluster's kept representative.
-    pub kept_doc_id: String,
+    /// The cluster's kept representative (null when it was kept by an earlier run).
+    pub kept_doc_id: Option<String>,
     /// `exact` or `near`.
     pub kind: &'static str,
     /// Estimated similarity to the kept document in [0, 1].
@@ -199,7 +199,7 @@ impl DuplicateRows {
                 ),
                 Column::new(
                     col::KEPT_DOC_ID.into(),
-                    r.iter().map(|x| x.kept_doc_id.as_str()).collect::<Vec<_>>(),
+                    r.iter().map(|x| x.kept_doc_id.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     col::KIND.into(),
