@@ -183,7 +183,6 @@ impl Config {
         c.run = RunConfig::default();
         c.input.paths.clear();
         c.output.dir.clear();
-        c.extract.ner_model.clear();
         c.state.dir.clear();
         format!("{:016x}", xxh3_64(c.to_toml().as_bytes()))
     }

@@ -235,7 +235,8 @@ fn cmd_eval(cmd: EvalCommand) -> Result<()> {
             let x = newsmill::extract::Extractor::from_config(&cfg.extract, &ctx.base_dir)?;
             let load_secs = t.elapsed().as_secs_f64();
             let t = std::time::Instant::now();
-            let report = newsmill::eval::conll::evaluate(x.ner(), &conll, predictions.as_deref())?;
+            let report =
+                newsmill::eval::ner::evaluate_production(&x, &conll, predictions.as_deref())?;
             let secs = t.elapsed().as_secs_f64();
             print!("{}", report.to_text());
             println!(

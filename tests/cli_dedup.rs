@@ -8,7 +8,10 @@ use common::*;
 fn sample_config(w: &Workdir, extra: &str) -> std::path::PathBuf {
     let cfg = std::fs::read_to_string(repo().join("pipeline.toml"))
         .unwrap()
-        .replace("data/sample/", &format!("{}/data/sample/", repo().display()));
+        .replace(
+            "data/sample/",
+            &format!("{}/data/sample/", repo().display()),
+        );
     w.write("p.toml", format!("{cfg}\n{extra}"))
 }
 
@@ -51,7 +54,9 @@ fn sample_copies_are_found_and_dropped() {
 fn mark_only_keeps_every_document() {
     let w = Workdir::new();
     let cfg = sample_config(&w, "").to_str().unwrap().to_string();
-    let text = std::fs::read_to_string(&cfg).unwrap().replace("mode = \"drop\"", "mode = \"mark_only\"");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("mode = \"drop\"", "mode = \"mark_only\"");
     std::fs::write(&cfg, text).unwrap();
     w.newsmill_ok(&["run", "-q", "--config", &cfg]);
     let docs = read_table(&w.join("out"), "documents");
@@ -69,24 +74,37 @@ fn state_index_dedups_against_earlier_runs() {
         .map(str::to_string)
         .collect();
     let first: Vec<&String> = lines.iter().filter(|l| l.contains("\"hg-002\"")).collect();
-    let second: Vec<&String> = lines.iter().filter(|l| l.contains("\"vt-dup-001\"")).collect();
+    let second: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("\"vt-dup-001\""))
+        .collect();
     assert_eq!((first.len(), second.len()), (1, 1));
     w.write("night1/a.jsonl", format!("{}\n", first[0]));
     w.write("night2/b.jsonl", format!("{}\n", second[0]));
     let cfg = w.write("s.toml", "[state]\ndir = \"state\"\n");
     let c = cfg.to_str().unwrap();
-    w.newsmill_ok(&["run", "-q", "-c", c, "--input", "night1", "--output", "out1"]);
+    w.newsmill_ok(&[
+        "run", "-q", "-c", c, "--input", "night1", "--output", "out1",
+    ]);
     assert!(w.join("state/dedup-index.bin").exists());
-    w.newsmill_ok(&["run", "-q", "-c", c, "--input", "night2", "--output", "out2"]);
+    w.newsmill_ok(&[
+        "run", "-q", "-c", c, "--input", "night2", "--output", "out2",
+    ]);
     let dups = read_table(&w.join("out2"), "duplicates");
     assert_eq!(strs(&dups, "doc_id"), ["vt-dup-001"]);
-    assert_eq!(strings(&dups, "kept_doc_id"), [None], "kept by an earlier run");
+    assert_eq!(
+        strings(&dups, "kept_doc_id"),
+        [None],
+        "kept by an earlier run"
+    );
     assert_eq!(read_table(&w.join("out2"), "documents").height(), 0);
     assert_eq!(report(&w.join("out2"))["dedup"]["index_docs_before"], 1);
 
     // A damaged index is an error naming the file, never a silent reset.
     std::fs::write(w.join("state/dedup-index.bin"), b"not an index at all").unwrap();
-    let out = w.newsmill(&["run", "-q", "-c", c, "--input", "night2", "--output", "out3"]);
+    let out = w.newsmill(&[
+        "run", "-q", "-c", c, "--input", "night2", "--output", "out3",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("dedup-index.bin"), "{err}");

@@ -6,3 +6,4 @@
 pub mod conll;
 pub mod dedup;
 pub mod dedup_metrics;
+pub mod ner;

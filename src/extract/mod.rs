@@ -10,17 +10,24 @@
 //! loaded once in [`Extractor::from_config`], so documents are processed in parallel with
 //! identical results for any thread count.
 
+pub mod entities;
+pub mod gazetteer;
+pub mod linker;
 pub mod ner;
+pub mod numeric;
 pub mod sentences;
 pub mod tokens;
+pub mod typing;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_64;
 
-use crate::doc::{Doc, EntityRef, EntityType, Mention};
-use ner::{CoarseType, NerError, NerModel};
+use crate::doc::{Doc, Mention};
+use entities::EntityResolver;
+use gazetteer::{Gazetteer, GazetteerError};
+use ner::{NerError, NerModel};
 
 /// The NER model shipped with newsmill (trained on CoNLL-2003; see
 /// `data/models/ner-conll2003.md`), embedded so the binary works from any directory.
@@ -39,6 +46,9 @@ pub struct ExtractConfig {
     /// NER model file; empty = the built-in model. Relative paths are resolved against the
     /// config file's directory. Default empty.
     pub ner_model: String,
+    /// Gazetteer folder (the `data/gazetteers/` layout); empty = the built-in gazetteers.
+    /// Relative paths are resolved against the config file's directory. Default empty.
+    pub gazetteer_dir: String,
     /// Drop model mentions with a confidence below this, in [0, 1]. Default 0.
     pub min_confidence: f32,
     /// Sentences longer than this (tokens) are tagged in chunks. Default 300.
@@ -50,6 +60,7 @@ impl Default for ExtractConfig {
         ExtractConfig {
             enabled: true,
             ner_model: String::new(),
+            gazetteer_dir: String::new(),
             min_confidence: 0.0,
             max_sentence_tokens: MAX_SENTENCE_TOKENS_DEFAULT,
         }
@@ -83,6 +94,9 @@ pub enum ExtractError {
     /// The NER model could not be loaded.
     #[error(transparent)]
     Model(#[from] NerError),
+    /// The gazetteers could not be loaded.
+    #[error(transparent)]
+    Gazetteer(#[from] GazetteerError),
 }
 
 /// What extraction found in one document.
@@ -101,6 +115,7 @@ pub struct Extraction {
 pub struct Extractor {
     cfg: ExtractConfig,
     ner: NerModel,
+    resolver: EntityResolver,
 }
 
 impl Extractor {
@@ -113,9 +128,17 @@ impl Extractor {
             let p = if p.is_absolute() { p } else { base_dir.join(p) };
             NerModel::load(&p)?
         };
+        let gaz = if cfg.gazetteer_dir.is_empty() {
+            Gazetteer::builtin()?
+        } else {
+            let p = PathBuf::from(&cfg.gazetteer_dir);
+            let p = if p.is_absolute() { p } else { base_dir.join(p) };
+            Gazetteer::load(&p)?
+        };
         Ok(Extractor {
             cfg: cfg.clone(),
             ner,
+            resolver: EntityResolver::new(Arc::new(gaz)),
         })
     }
 
@@ -129,44 +152,29 @@ impl Extractor {
         let text = doc.text.as_str();
         let toks = tokens::tokenize(text);
         let sents = self.chunked_sentences(text, &toks);
+        self.process_tokens(text, doc.published.as_deref(), &toks, &sents)
+    }
+
+    /// Extract from text already split into tokens and sentences (token index ranges), as
+    /// evaluation on pre-tokenised corpora needs.
+    pub fn process_tokens(
+        &self,
+        text: &str,
+        published: Option<&str>,
+        toks: &[tokens::Token],
+        sents: &[std::ops::Range<usize>],
+    ) -> Extraction {
         let words: Vec<Vec<&str>> = sents
             .iter()
             .map(|r| toks[r.clone()].iter().map(|t| t.text(text)).collect())
             .collect();
-        let spans = self.ner.tag_document(&words);
-        let mut mentions = Vec::new();
-        for (si, (range, spans)) in sents.iter().zip(&spans).enumerate() {
-            for s in spans {
-                if s.confidence < self.cfg.min_confidence {
-                    continue;
-                }
-                let first = toks[range.start + s.start];
-                let last = toks[range.start + s.end - 1];
-                let surface = &text[first.byte_start..last.byte_end];
-                let etype = match s.label {
-                    CoarseType::Per => EntityType::Person,
-                    CoarseType::Org => EntityType::Org,
-                    CoarseType::Loc => EntityType::Gpe,
-                    CoarseType::Misc => EntityType::Misc,
-                };
-                let key = format!("{}\u{1f}{}", etype.as_str(), surface.to_lowercase());
-                mentions.push(Mention {
-                    start: first.start,
-                    end: last.end,
-                    text: surface.to_string(),
-                    etype,
-                    sentence: si,
-                    confidence: s.confidence,
-                    entity: EntityRef {
-                        id: xxh3_64(key.as_bytes()),
-                        name: surface.to_string(),
-                        etype,
-                        geo: None,
-                        value: None,
-                    },
-                });
+        let mut spans = self.ner.tag_document(&words);
+        if self.cfg.min_confidence > 0.0 {
+            for s in &mut spans {
+                s.retain(|sp| sp.confidence >= self.cfg.min_confidence);
             }
         }
+        let mentions = self.resolver.resolve(text, published, toks, sents, &spans);
         Extraction {
             n_tokens: toks.len(),
             n_sentences: sents.len(),
