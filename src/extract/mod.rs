@@ -203,6 +203,7 @@ impl Extractor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doc::EntityType;
 
     fn extractor() -> Extractor {
         Extractor::from_config(&ExtractConfig::default(), Path::new(".")).unwrap()

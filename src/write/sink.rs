@@ -80,7 +80,11 @@ impl TableWriter {
                     let mut w = BufWriter::with_capacity(1 << 20, f);
                     // Header only: writing an empty frame gives the schema even when no
                     // rows follow.
-                    let mut empty = DataFrame::empty_with_schema(schema);
+                    let mut empty = flatten_lists(
+                        &DataFrame::empty_with_schema(schema),
+                        &self.cfg.list_separator,
+                    )
+                    .map_err(|e| WriteError::polars(&path, e))?;
                     CsvWriter::new(&mut w)
                         .include_header(true)
                         .finish(&mut empty)
