@@ -326,7 +326,7 @@ fn accept(
         let next_cap = next.is_some_and(|w| starts_upper(w) && w.chars().any(char::is_lowercase))
             && gaz
                 .title_at(&words[span.end..sent.end])
-                .map_or(true, |(_, k)| k == TitleKind::Honorific);
+                .is_none_or(|(_, k)| k == TitleKind::Honorific);
         let prev_cap = prev.is_some_and(|w| starts_upper(w) && w.chars().any(char::is_lowercase))
             && span.start > sent.start + 1
             && gaz.title_at(&[prev.unwrap_or_default()]).is_none();

@@ -462,7 +462,7 @@ fn train_stage(
             let st = p.averaged(&index);
             let preds: Vec<Vec<u8>> = dev.iter().map(|d| decode(&st, d, extra)).collect();
             let f = f1(dev, &preds);
-            if best.as_ref().map_or(true, |b| f > b.0) {
+            if best.as_ref().is_none_or(|b| f > b.0) {
                 best = Some((f, epoch, st));
             }
             f
