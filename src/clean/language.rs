@@ -91,8 +91,50 @@ pub struct LangGuess {
     pub confidence: f64,
 }
 
+/// Frequent English function words that are rare as words in other Latin-script languages.
+const ENGLISH_MARKERS: &[&str] = &[
+    "the", "of", "and", "to", "is", "that", "for", "with", "said", "was", "were", "it", "on",
+    "by", "from", "has", "have", "be", "are", "this", "which", "would", "its", "at", "an",
+    "will", "he", "she", "they", "their", "not", "but", "had", "been", "who", "after",
+];
+
+/// Words of the sample checked by the English fast path.
+const MARKER_WORDS: usize = 120;
+/// Share of marker words above which a text is English: English news runs at 30-45%, other
+/// Latin-script languages below 5% (measured on the sample corpus and Reuters).
+const MARKER_SHARE: f64 = 0.2;
+
+/// Fast path for the common case: most news in most corpora is English, and a function-word
+/// profile recognises it at a fraction of the cost of a full trigram comparison against
+/// every language.
+fn looks_english(text: &str) -> bool {
+    let mut words = 0usize;
+    let mut hits = 0usize;
+    for w in text
+        .split(|c: char| !c.is_alphabetic() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .take(MARKER_WORDS)
+    {
+        if !w.is_ascii() {
+            return false;
+        }
+        words += 1;
+        let lower = w.to_ascii_lowercase();
+        if ENGLISH_MARKERS.contains(&lower.as_str()) {
+            hits += 1;
+        }
+    }
+    words >= 20 && hits as f64 >= MARKER_SHARE * words as f64
+}
+
 /// Guess the language from the first `sample_chars` chars of `text`.
 pub fn detect(text: &str, sample_chars: usize) -> Option<LangGuess> {
+    if looks_english(text) {
+        return Some(LangGuess {
+            code: "en",
+            confidence: 1.0,
+        });
+    }
     let end = text
         .char_indices()
         .nth(sample_chars)
@@ -125,6 +167,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(de.code, "de");
+    }
+
+    #[test]
+    fn english_fast_path_does_not_claim_other_languages() {
+        let es = "El gobierno de Chile aprobó el martes una reforma de las pensiones que eleva la contribución de los empleadores y crea un nuevo fondo solidario para los jubilados con menores ingresos del país";
+        let de = "Die Regierung hat am Dienstag beschlossen, dass die Steuern für kleine Unternehmen im kommenden Jahr gesenkt werden sollen, um die Wirtschaft nach der Krise zu stärken und Arbeitsplätze zu sichern";
+        let fr = "Le gouvernement a annoncé mardi une réforme des retraites qui relève la contribution des employeurs et crée un nouveau fonds de solidarité pour les retraités les plus modestes du pays";
+        for t in [es, de, fr] {
+            assert!(!looks_english(t), "{t}");
+        }
+        assert!(looks_english("The central bank said on Tuesday that it would keep rates on hold for the rest of the year, citing weak demand and a strong currency that has hurt exporters."));
     }
 
     #[test]
