@@ -35,7 +35,10 @@ fn main() {
         eprintln!("shared Reuters corpus not found; benchmarking the sample corpus instead");
         root.join("data/sample/articles.jsonl")
     };
-    println!("input: {} (one thread; per-CPU-second figures)", input.display());
+    println!(
+        "input: {} (one thread; per-CPU-second figures)",
+        input.display()
+    );
     let cfg = InputConfig {
         paths: vec![input.display().to_string()],
         ..InputConfig::default()
@@ -46,7 +49,7 @@ fn main() {
         .records()
         .filter_map(|r| match r {
             ReadItem::Doc(d) => Some(*d),
-            ReadItem::Reject(_) => None,
+            ReadItem::Reject(_) | ReadItem::Skipped(_) => None,
         })
         .collect();
     let raw_bytes: usize = docs.iter().map(|d| d.raw_bytes as usize).sum();
@@ -78,12 +81,26 @@ fn main() {
         );
     }
     let _ = index.finish();
-    line("dedup index + clusters", cleaned.len(), clean_bytes, cpu() - t);
-    println!("{:<28} {:.0} bytes/doc", "dedup index memory", index.bytes_per_doc());
+    line(
+        "dedup index + clusters",
+        cleaned.len(),
+        clean_bytes,
+        cpu() - t,
+    );
+    println!(
+        "{:<28} {:.0} bytes/doc",
+        "dedup index memory",
+        index.bytes_per_doc()
+    );
 
     let t = Instant::now();
-    let x = Extractor::from_config(&ExtractConfig::default(), Path::new(".")).expect("built-in model");
-    println!("{:<28} {:.3}s", "NER model + gazetteer load", t.elapsed().as_secs_f64());
+    let x =
+        Extractor::from_config(&ExtractConfig::default(), Path::new(".")).expect("built-in model");
+    println!(
+        "{:<28} {:.3}s",
+        "NER model + gazetteer load",
+        t.elapsed().as_secs_f64()
+    );
 
     let t = cpu();
     let mut n_tokens = 0usize;
@@ -108,7 +125,11 @@ fn main() {
     }
     let secs = cpu() - t;
     line("NER tagger", cleaned.len(), clean_bytes, secs);
-    println!("{:<28} {:>8.0} tokens/s", "NER tagger", n_tokens as f64 / secs);
+    println!(
+        "{:<28} {:>8.0} tokens/s",
+        "NER tagger",
+        n_tokens as f64 / secs
+    );
 
     let t = cpu();
     let mut mentions = 0usize;
@@ -117,5 +138,9 @@ fn main() {
     }
     let secs = cpu() - t;
     line("extract (all of it)", cleaned.len(), clean_bytes, secs);
-    println!("{:<28} {:>8.0} tokens/s, {mentions} mentions", "extract (all of it)", n_tokens as f64 / secs);
+    println!(
+        "{:<28} {:>8.0} tokens/s, {mentions} mentions",
+        "extract (all of it)",
+        n_tokens as f64 / secs
+    );
 }

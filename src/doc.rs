@@ -32,6 +32,20 @@ pub struct Doc {
     pub input_record: u64,
     /// Bytes of raw article text as read, before cleaning; the unit of MB/s figures.
     pub raw_bytes: u64,
+    /// Author(s), from an input field or the page's metadata.
+    pub author: Option<String>,
+    /// The raw page, for HTML inputs: the clean stage extracts `text` and metadata from it
+    /// and then drops it.
+    pub html: Option<RawPage>,
+}
+
+/// An undecoded web page as read from a file, a record field or a WARC response.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawPage {
+    /// Page bytes, in whatever charset the page uses.
+    pub bytes: Vec<u8>,
+    /// HTTP `Content-Type` header, when the input had one (it may name the charset).
+    pub content_type: Option<String>,
 }
 
 /// The entity types newsmill emits; see DESIGN.md for their meaning.
@@ -157,6 +171,8 @@ pub enum RejectReason {
     TooManyNonLetters,
     /// Language not in `[clean] languages`.
     WrongLanguage,
+    /// A file or page that is not text at all (an image or archive named `.html`).
+    BinaryContent,
 }
 
 impl RejectReason {
@@ -174,6 +190,7 @@ impl RejectReason {
             RejectReason::TooLong => "too_long",
             RejectReason::TooManyNonLetters => "too_many_non_letters",
             RejectReason::WrongLanguage => "wrong_language",
+            RejectReason::BinaryContent => "binary_content",
         }
     }
 }

@@ -187,6 +187,10 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         let mut docs: Vec<Doc> = Vec::with_capacity(batch.len());
         let mut reject_rows = RejectRows::default();
         for item in batch {
+            if let ReadItem::Skipped(why) = item {
+                *c.read.skipped.entry(why.to_string()).or_default() += 1;
+                continue;
+            }
             c.read.docs_in += 1;
             match item {
                 ReadItem::Doc(d) => {
@@ -194,6 +198,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
                     docs.push(*d);
                 }
                 ReadItem::Reject(r) => c.reject("read", &r, &mut reject_rows),
+                ReadItem::Skipped(_) => {}
             }
         }
         c.read.docs_out += docs.len() as u64;
@@ -508,7 +513,7 @@ fn learn_furniture(cfg: &Config, source: &Source, cleaner: &Cleaner) -> Furnitur
     let mut learner = FurnitureLearner::default();
     let mut records = sample.records().filter_map(|item| match item {
         ReadItem::Doc(d) => Some(*d),
-        ReadItem::Reject(_) => None,
+        ReadItem::Reject(_) | ReadItem::Skipped(_) => None,
     });
     let mut left = cfg.clean.repeated_sample_docs;
     while left > 0 {

@@ -15,6 +15,9 @@ pub struct StageReport {
     pub docs_out: u64,
     /// Rejections by reason (stable snake_case names).
     pub rejected: BTreeMap<String, u64>,
+    /// Records skipped by design (WARC requests, non-HTML responses), by reason; they are not
+    /// input records.
+    pub skipped: BTreeMap<String, u64>,
     /// Wall seconds spent in the stage (summed over batches; stages overlap with reading).
     pub secs: f64,
 }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::html::HtmlConfig;
+
 /// `[clean]`: text normalisation, boilerplate removal and quality filters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -46,6 +48,8 @@ pub struct CleanConfig {
     pub languages: Vec<String>,
     /// Chars of text (from the start) used for language identification. Default 2000.
     pub lang_sample_chars: usize,
+    /// `[clean.html]`: main-text extraction for HTML inputs.
+    pub html: HtmlConfig,
 }
 
 impl Default for CleanConfig {
@@ -66,6 +70,7 @@ impl Default for CleanConfig {
             max_non_letter_ratio: 0.4,
             languages: Vec::new(),
             lang_sample_chars: 2000,
+            html: HtmlConfig::default(),
         }
     }
 }
@@ -100,6 +105,7 @@ impl CleanConfig {
                 errs.push(format!("[clean] patterns[{i}]: invalid regex {p:?}: {e}"));
             }
         }
+        errs.extend(self.html.validate());
         for l in &self.languages {
             if super::language::is_known_code(l).is_none() {
                 errs.push(format!(

@@ -93,9 +93,9 @@ pub struct LangGuess {
 
 /// Frequent English function words that are rare as words in other Latin-script languages.
 const ENGLISH_MARKERS: &[&str] = &[
-    "the", "of", "and", "to", "is", "that", "for", "with", "said", "was", "were", "it", "on",
-    "by", "from", "has", "have", "be", "are", "this", "which", "would", "its", "at", "an",
-    "will", "he", "she", "they", "their", "not", "but", "had", "been", "who", "after",
+    "the", "of", "and", "to", "is", "that", "for", "with", "said", "was", "were", "it", "on", "by",
+    "from", "has", "have", "be", "are", "this", "which", "would", "its", "at", "an", "will", "he",
+    "she", "they", "their", "not", "but", "had", "been", "who", "after",
 ];
 
 /// Words of the sample checked by the English fast path.

@@ -16,6 +16,7 @@
 mod boilerplate;
 mod config;
 mod furniture;
+pub mod html;
 mod language;
 mod normalize;
 mod paragraphs;
@@ -55,6 +56,10 @@ pub struct CleanStats {
     pub title_repeats_removed: u64,
     /// Agency sign-offs ("... said. REUTER") cut from the end of the last paragraph.
     pub signoffs_removed: u64,
+    /// HTML pages whose article text was extracted.
+    pub html_pages: u64,
+    /// HTML pages where extraction found nothing and the whole page's text was used.
+    pub html_fallbacks: u64,
 }
 
 impl CleanStats {
@@ -66,6 +71,8 @@ impl CleanStats {
         self.boilerplate_repeated_removed += o.boilerplate_repeated_removed;
         self.title_repeats_removed += o.title_repeats_removed;
         self.signoffs_removed += o.signoffs_removed;
+        self.html_pages += o.html_pages;
+        self.html_fallbacks += o.html_fallbacks;
     }
 }
 
@@ -73,6 +80,7 @@ impl CleanStats {
 #[derive(Debug, Clone)]
 pub struct Cleaner {
     cfg: CleanConfig,
+    html: html::HtmlExtractor,
     boilerplate: BoilerplateMatcher,
     languages: Vec<&'static str>,
 }
@@ -92,6 +100,7 @@ impl Cleaner {
             .collect();
         Ok(Cleaner {
             cfg: cfg.clone(),
+            html: html::HtmlExtractor::from_config(&cfg.html),
             boilerplate,
             languages,
         })
@@ -136,6 +145,11 @@ impl Cleaner {
 
     /// Clean one document in place and decide whether it is kept.
     pub fn process(&self, doc: &mut Doc, furniture: &Furniture, stats: &mut CleanStats) -> Verdict {
+        if let Some(page) = doc.html.take() {
+            if let Some(v) = self.extract_page(doc, &page, stats) {
+                return v;
+            }
+        }
         let key = source_key(doc.source.as_deref(), doc.url.as_deref());
         if let Some(t) = doc.title.take() {
             let (t, _) = normalize_chars(&t, self.cfg.nfc, self.cfg.straighten_quotes);
@@ -170,6 +184,43 @@ impl Cleaner {
         }
         doc.text = kept.join("\n\n");
         self.judge(doc)
+    }
+
+    /// Replace a page by its article text and fill metadata the input did not have.
+    /// Returns a verdict only when the page cannot become a document.
+    fn extract_page(
+        &self,
+        doc: &mut Doc,
+        page: &crate::doc::RawPage,
+        stats: &mut CleanStats,
+    ) -> Option<Verdict> {
+        match self.html.extract(
+            &page.bytes,
+            page.content_type.as_deref(),
+            doc.url.as_deref(),
+        ) {
+            Ok(x) => {
+                stats.html_pages += 1;
+                if x.used_fallback {
+                    stats.html_fallbacks += 1;
+                }
+                doc.text = x.text;
+                doc.title = doc.title.take().or(x.title);
+                doc.published = doc.published.take().or(x.published);
+                doc.author = doc.author.take().or(x.author);
+                doc.source = doc.source.take().or(x.site_name);
+                doc.url = doc.url.take().or(x.canonical_url);
+                None
+            }
+            Err(e) => {
+                let reason = match e {
+                    html::HtmlError::Binary { .. } => RejectReason::BinaryContent,
+                    html::HtmlError::Undecodable { .. } => RejectReason::UndecodableBytes,
+                    _ => RejectReason::EmptyText,
+                };
+                Some(Verdict::Reject(reason, e.to_string()))
+            }
+        }
     }
 
     fn judge(&self, doc: &mut Doc) -> Verdict {

@@ -80,6 +80,7 @@ pub fn load_corpus(cfg: &Config, corpus: &Path) -> Result<Vec<Doc>, DedupEvalErr
     for item in source.records() {
         match item {
             ReadItem::Doc(d) => docs.push(*d),
+            ReadItem::Skipped(_) => {}
             ReadItem::Reject(r) => {
                 return Err(DedupEvalError::Data {
                     path: r.input_file,

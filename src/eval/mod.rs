@@ -6,4 +6,6 @@
 pub mod conll;
 pub mod dedup;
 pub mod dedup_metrics;
+pub mod extract;
+pub mod extract_metrics;
 pub mod ner;

@@ -18,6 +18,10 @@ pub enum InputFormat {
     Parquet,
     /// One article per file: the first non-empty line is the title, the rest the body.
     Text,
+    /// One web page per file (`.html`, `.htm`); the clean stage extracts the article.
+    Html,
+    /// Web ARChive files: HTML response records become documents (`.warc`, `.warc.gz`).
+    Warc,
 }
 
 impl InputFormat {
@@ -29,6 +33,8 @@ impl InputFormat {
             InputFormat::Csv => "csv",
             InputFormat::Parquet => "parquet",
             InputFormat::Text => "text",
+            InputFormat::Html => "html",
+            InputFormat::Warc => "warc",
         }
     }
 }
@@ -50,6 +56,11 @@ pub struct FieldsConfig {
     pub published: String,
     /// Site/publisher field; per-source boilerplate statistics group by it. Default `"source"`.
     pub source: String,
+    /// Author field. Default `"author"`.
+    pub author: String,
+    /// Raw HTML field: a record with no text but this field is a web page whose article
+    /// the clean stage extracts. Default `"html"`.
+    pub html: String,
 }
 
 impl Default for FieldsConfig {
@@ -61,6 +72,8 @@ impl Default for FieldsConfig {
             url: "url".into(),
             published: "published".into(),
             source: "source".into(),
+            author: "author".into(),
+            html: "html".into(),
         }
     }
 }
@@ -104,6 +117,8 @@ impl InputConfig {
             ("url", &f.url),
             ("published", &f.published),
             ("source", &f.source),
+            ("author", &f.author),
+            ("html", &f.html),
         ] {
             if v.trim().is_empty() {
                 errs.push(format!("[input.fields] {key}: must not be empty"));

@@ -48,7 +48,7 @@ pub(super) fn open(
         })
         .collect();
     let col = |f: &str| names.iter().position(|n| n == f);
-    if col(&fields.text).is_none() {
+    if col(&fields.text).is_none() && col(&fields.html).is_none() {
         return Ok(header_err(format!(
             "text column `{}` is not in the header (columns: {})",
             fields.text,
@@ -62,6 +62,8 @@ pub(super) fn open(
         url: col(&fields.url),
         published: col(&fields.published),
         source: col(&fields.source),
+        author: col(&fields.author),
+        html: col(&fields.html),
     };
     Ok(Box::new(CsvRecords {
         rdr,
@@ -81,6 +83,8 @@ struct Columns {
     url: Option<usize>,
     published: Option<usize>,
     source: Option<usize>,
+    author: Option<usize>,
+    html: Option<usize>,
 }
 
 struct CsvRecords {
@@ -140,6 +144,10 @@ impl Iterator for CsvRecords {
                         c.published
                     } else if f == fl.source {
                         c.source
+                    } else if f == fl.author {
+                        c.author
+                    } else if f == fl.html {
+                        c.html
                     } else {
                         None
                     }

@@ -101,6 +101,8 @@ pub fn format_from_name(path: &Path) -> Option<InputFormat> {
         "csv" | "tsv" => Some(InputFormat::Csv),
         "parquet" | "pq" => Some(InputFormat::Parquet),
         "txt" | "text" => Some(InputFormat::Text),
+        "html" | "htm" | "xhtml" => Some(InputFormat::Html),
+        "warc" => Some(InputFormat::Warc),
         _ => None,
     }
 }

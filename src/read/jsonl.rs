@@ -141,7 +141,7 @@ mod tests {
     fn reason(item: &ReadItem) -> Option<RejectReason> {
         match item {
             ReadItem::Reject(r) => Some(r.reason),
-            ReadItem::Doc(_) => None,
+            ReadItem::Doc(_) | ReadItem::Skipped(_) => None,
         }
     }
 

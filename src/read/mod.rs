@@ -18,6 +18,7 @@ mod jsonl;
 mod parquet;
 mod record;
 mod text;
+mod warc;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
@@ -74,6 +75,9 @@ pub enum ReadItem {
     Doc(Box<Doc>),
     /// A record (or a whole file) that could not.
     Reject(Reject),
+    /// A record that is not an article by design (a WARC request or metadata record, a
+    /// non-HTML response): counted per reason in the report, not an input record.
+    Skipped(&'static str),
 }
 
 /// The configured input: a fixed, sorted file list plus the field mapping.
@@ -203,6 +207,8 @@ fn open_file(path: &Path, source: &Source) -> ItemIter {
         InputFormat::Csv => csv::open(path, fields, counter),
         InputFormat::Parquet => parquet::open(path, fields, counter),
         InputFormat::Text => text::open(path, counter),
+        InputFormat::Html => text::open_html(path, counter),
+        InputFormat::Warc => warc::open(path, counter),
         InputFormat::Auto => unreachable!("auto was resolved above"),
     };
     match opened {
@@ -249,7 +255,7 @@ mod tests {
             .iter()
             .map(|i| match i {
                 ReadItem::Doc(d) => d.doc_id.clone(),
-                ReadItem::Reject(r) => panic!("unexpected reject {r:?}"),
+                other => panic!("unexpected {other:?}"),
             })
             .collect();
         assert_eq!(ids, ["a1", "b1"]);

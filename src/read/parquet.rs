@@ -47,7 +47,7 @@ pub(super) fn open(
         }
     };
     let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
-    if !names.contains(&fields.text) {
+    if !names.contains(&fields.text) && !names.contains(&fields.html) {
         return Ok(whole_file_reject(
             RejectReason::MissingText,
             format!(
@@ -64,6 +64,8 @@ pub(super) fn open(
         &fields.url,
         &fields.published,
         &fields.source,
+        &fields.author,
+        &fields.html,
     ]
     .into_iter()
     .filter(|f| names.contains(f))

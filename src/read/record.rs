@@ -38,6 +38,30 @@ where
     };
     let opt = |name: &str| get(name).ok().flatten().filter(|s| !s.is_empty());
     let id = opt(&fields.id);
+    let page = match get(&fields.text) {
+        Ok(Some(t)) if !t.is_empty() => None,
+        _ => opt(&fields.html),
+    };
+    if let Some(html) = page {
+        let url = opt(&fields.url);
+        let doc_id = id.unwrap_or_else(|| derive_doc_id(None, &html, url.as_deref()));
+        return Ok(Doc {
+            raw_bytes: html.len() as u64,
+            doc_id,
+            source: opt(&fields.source),
+            url,
+            title: opt(&fields.title),
+            published: opt(&fields.published),
+            author: opt(&fields.author),
+            html: Some(crate::doc::RawPage {
+                bytes: html.into_bytes(),
+                content_type: None,
+            }),
+            input_file: input_file.to_string(),
+            input_record,
+            ..Doc::default()
+        });
+    }
     let text = match get(&fields.text) {
         Ok(Some(t)) => t,
         Ok(None) => {
@@ -65,10 +89,12 @@ where
         url,
         title,
         published: opt(&fields.published),
+        author: opt(&fields.author),
         text,
         lang: None,
         input_file: input_file.to_string(),
         input_record,
+        html: None,
     })
 }
 

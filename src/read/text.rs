@@ -37,6 +37,33 @@ pub(super) fn open(path: &Path, counter: Arc<AtomicU64>) -> std::io::Result<Item
     Ok(Box::new(std::iter::once(item)))
 }
 
+/// One web page per file; extraction happens in the clean stage.
+pub(super) fn open_html(path: &Path, counter: Arc<AtomicU64>) -> std::io::Result<ItemIter> {
+    let (reader, _) = open_decoded(path, counter)?;
+    let file = path.display().to_string();
+    let mut bytes = Vec::new();
+    let item = match reader.take(MAX_TEXT_FILE_BYTES + 1).read_to_end(&mut bytes) {
+        Err(e) => reject(file, RejectReason::TruncatedInput, e.to_string()),
+        Ok(_) if bytes.len() as u64 > MAX_TEXT_FILE_BYTES => reject(
+            file,
+            RejectReason::TooLong,
+            format!("file is larger than {MAX_TEXT_FILE_BYTES} bytes"),
+        ),
+        Ok(_) => ReadItem::Doc(Box::new(Doc {
+            doc_id: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)),
+            raw_bytes: bytes.len() as u64,
+            html: Some(crate::doc::RawPage {
+                bytes,
+                content_type: None,
+            }),
+            input_file: file,
+            input_record: 1,
+            ..Doc::default()
+        })),
+    };
+    Ok(Box::new(std::iter::once(item)))
+}
+
 fn reject(input_file: String, reason: RejectReason, detail: String) -> ReadItem {
     ReadItem::Reject(Reject {
         input_file,

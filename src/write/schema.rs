@@ -27,6 +27,7 @@ pub mod col {
     pub const TITLE: &str = "title";
     pub const PUBLISHED: &str = "published";
     pub const LANG: &str = "lang";
+    pub const AUTHOR: &str = "author";
     pub const TEXT: &str = "text";
     pub const N_CHARS: &str = "n_chars";
     pub const N_TOKENS: &str = "n_tokens";

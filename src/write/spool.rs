@@ -44,6 +44,7 @@ impl SpoolWriter {
             put_str(w, Some(&d.text))?;
             put_str(w, d.lang.as_deref())?;
             put_str(w, Some(&d.input_file))?;
+            put_str(w, d.author.as_deref())?;
             w.write_all(&d.input_record.to_le_bytes())?;
             w.write_all(&d.raw_bytes.to_le_bytes())
         })();
@@ -120,8 +121,10 @@ impl SpoolReader {
             text: req(get_str(r)?),
             lang: get_str(r)?,
             input_file: req(get_str(r)?),
+            author: get_str(r)?,
             input_record: get_u64(r)?,
             raw_bytes: get_u64(r)?,
+            html: None,
         })
     }
 }

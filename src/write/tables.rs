@@ -27,6 +27,7 @@ pub struct DocumentRows {
     url: Vec<Option<String>>,
     title: Vec<Option<String>>,
     published: Vec<Option<String>>,
+    author: Vec<Option<String>>,
     lang: Vec<Option<String>>,
     text: Vec<String>,
     n_chars: Vec<i64>,
@@ -46,6 +47,7 @@ impl DocumentRows {
         self.url.push(d.url.clone());
         self.title.push(d.title.clone());
         self.published.push(d.published.clone());
+        self.author.push(d.author.clone());
         self.lang.push(d.lang.clone());
         self.text.push(d.text.clone());
         self.n_chars.push(d.text.chars().count() as i64);
@@ -78,6 +80,7 @@ impl DocumentRows {
                 Column::new(col::URL.into(), self.url),
                 Column::new(col::TITLE.into(), self.title),
                 Column::new(col::PUBLISHED.into(), self.published),
+                Column::new(col::AUTHOR.into(), self.author),
                 Column::new(col::LANG.into(), self.lang),
                 Column::new(col::TEXT.into(), self.text),
                 Column::new(col::N_CHARS.into(), self.n_chars),
