@@ -238,10 +238,7 @@ fn http_header(block: &[u8], name: &str) -> Option<String> {
 /// Undo HTTP chunked transfer encoding; a malformed tail keeps what was decoded.
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
-    loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
         let size_field = String::from_utf8_lossy(&data[..eol]);
         let size_hex = size_field.split(';').next().unwrap_or("").trim();
         let Ok(size) = usize::from_str_radix(size_hex, 16) else {
