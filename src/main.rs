@@ -125,7 +125,7 @@ struct RunArgs {
     /// Input files, directories or globs (repeatable); replaces `[input] paths`.
     #[arg(long, short)]
     input: Vec<String>,
-    /// Input format (auto, jsonl, csv, parquet, text); replaces `[input] format`.
+    /// Input format (auto, jsonl, csv, parquet, text, html, warc); replaces `[input] format`.
     #[arg(long)]
     format: Option<String>,
     /// Output directory; replaces `[output] dir`.
@@ -141,9 +141,6 @@ struct RunArgs {
     #[arg(long, short)]
     quiet: bool,
 }
-
-/// Usage/config errors exit with 2, everything else with 1.
-struct UsageError(String);
 
 fn load_config(path: Option<&Path>) -> Result<(Config, RunContext), ConfigError> {
     let default = Path::new("pipeline.toml");
@@ -179,8 +176,7 @@ fn load_config(path: Option<&Path>) -> Result<(Config, RunContext), ConfigError>
 }
 
 fn cmd_run(args: RunArgs) -> Result<()> {
-    let (mut cfg, mut ctx) = load_config(args.config.as_deref())
-        .map_err(|e| anyhow::Error::new(UsageErrorWrap(e.to_string())))?;
+    let (mut cfg, mut ctx) = load_config(args.config.as_deref()).map_err(usage)?;
     // Flags are relative to the working directory, config values to the config file.
     let cwd = std::env::current_dir()?;
     let abs = |p: &str| {
@@ -198,9 +194,9 @@ fn cmd_run(args: RunArgs) -> Result<()> {
         cfg.input.format = toml::Value::String(f.clone())
             .try_into::<InputFormat>()
             .map_err(|_| {
-                anyhow::Error::new(UsageErrorWrap(format!(
-                    "--format: unknown format {f:?} (auto, jsonl, csv, parquet, text)"
-                )))
+                usage(format!(
+                    "--format: unknown format {f:?} (auto, jsonl, csv, parquet, text, html, warc)"
+                ))
             })?;
     }
     if let Some(o) = args.output {
@@ -219,8 +215,7 @@ fn cmd_run(args: RunArgs) -> Result<()> {
         .config_path
         .clone()
         .unwrap_or_else(|| PathBuf::from("<defaults>"));
-    cfg.validate(&origin)
-        .map_err(|e| anyhow::Error::new(UsageErrorWrap(e.to_string())))?;
+    cfg.validate(&origin).map_err(usage)?;
     if ctx.base_dir.as_os_str().is_empty() {
         ctx.base_dir = PathBuf::from(".");
     }
@@ -354,6 +349,7 @@ fn cmd_train(cmd: TrainCommand) -> Result<()> {
     }
 }
 
+/// Marks errors that are the user's to fix (bad config, bad flags): exit code 2, not 1.
 #[derive(Debug)]
 struct UsageErrorWrap(String);
 
@@ -373,13 +369,12 @@ fn main() -> ExitCode {
         Command::Train(t) => cmd_train(t),
         Command::Config { config } => load_config(config.as_deref())
             .map(|(cfg, _)| print!("{}", cfg.to_toml()))
-            .map_err(|e| anyhow::Error::new(UsageErrorWrap(e.to_string()))),
+            .map_err(usage),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let usage = e.downcast_ref::<UsageErrorWrap>().is_some();
-            let _ = UsageError(String::new()).0;
             eprintln!("error: {e:#}");
             if usage {
                 ExitCode::from(2)

@@ -24,7 +24,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::clean::{CleanStats, Cleaner, Furniture, FurnitureLearner};
 use crate::config::Config;
-use crate::dedup::{Assignment, DedupIndex, DocMeta, Mode, Signature, Signer};
+use crate::dedup::{Assignment, DedupIndex, DocMeta, Signature, Signer};
 use crate::doc::{entity_id_hex, Doc, Reject, Verdict};
 use crate::extract::{Extraction, Extractor};
 use crate::progress::Progress;
@@ -138,9 +138,8 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         ("newsmill_version".to_string(), VERSION.to_string()),
         ("newsmill_config_hash".to_string(), config_hash.clone()),
     ];
-    let writer = |name: &'static str| {
-        TableWriter::new(name, staging.table_dir(name), &cfg.output, meta.clone())
-    };
+    let writer =
+        |name: &'static str| TableWriter::new(staging.table_dir(name), &cfg.output, meta.clone());
     let mut rejects_w = writer(table::REJECTS)?;
     let mut c = Counters::default();
 
@@ -281,7 +280,6 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
             None => {}
         }
     }
-    let mark_only = cfg.dedup.mode == Mode::MarkOnly;
 
     // Pass 2: spool → extract → tables.
     let mut documents_w = writer(table::DOCUMENTS)?;
@@ -401,7 +399,6 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         }
         duplicates_w.write(&dup_rows.into_frame()?)?;
     }
-    let _ = mark_only;
     progress.finish();
 
     let mut tables = BTreeMap::new();

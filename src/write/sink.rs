@@ -13,7 +13,6 @@ use super::{OutputConfig, OutputFormat, WriteError};
 
 /// Writes batches of one table.
 pub struct TableWriter {
-    name: &'static str,
     dir: PathBuf,
     cfg: OutputConfig,
     metadata: Vec<(String, String)>,
@@ -26,16 +25,14 @@ pub struct TableWriter {
 }
 
 impl TableWriter {
-    /// A writer for table `name` whose parts go into `dir` (created now).
+    /// A writer whose part files go into `dir` (created now).
     pub fn new(
-        name: &'static str,
         dir: PathBuf,
         cfg: &OutputConfig,
         metadata: Vec<(String, String)>,
     ) -> Result<Self, WriteError> {
         std::fs::create_dir_all(&dir).map_err(|e| WriteError::io(&dir, e))?;
         Ok(TableWriter {
-            name,
             dir,
             cfg: cfg.clone(),
             metadata,
@@ -155,7 +152,6 @@ impl TableWriter {
             self.write(&empty)?;
         }
         self.close_part()?;
-        let _ = self.name;
         Ok(self.rows)
     }
 }
