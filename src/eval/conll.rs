@@ -303,18 +303,40 @@ pub fn evaluate(
             .map(|s| s.tokens.iter().map(String::as_str).collect())
             .collect();
         let spans = model.tag_document(&sents);
-        for (s, sp) in doc.sentences.iter().zip(&spans) {
-            let pred = spans_to_iob1(s.tokens.len(), sp);
-            report.add_sentence(&s.tags, &pred);
-            if predictions_out.is_some() {
-                for ((tok, g), p) in s.tokens.iter().zip(&s.tags).zip(&pred) {
-                    let _ = writeln!(out, "{tok} {g} {p}");
-                }
-                out.push('\n');
+        score_document(
+            doc,
+            &spans,
+            &mut report,
+            predictions_out.is_some().then_some(&mut out),
+        );
+    }
+    write_predictions(predictions_out, &out)?;
+    Ok(report)
+}
+
+/// Add one document's predicted spans (one list per sentence) to `report`, and append its
+/// `token gold pred` lines to `out` when given.
+pub fn score_document(
+    doc: &ConllDocument,
+    spans: &[Vec<Span>],
+    report: &mut Report,
+    mut out: Option<&mut String>,
+) {
+    for (i, s) in doc.sentences.iter().enumerate() {
+        let pred = spans_to_iob1(s.tokens.len(), spans.get(i).map_or(&[][..], Vec::as_slice));
+        report.add_sentence(&s.tags, &pred);
+        if let Some(out) = out.as_deref_mut() {
+            for ((tok, g), p) in s.tokens.iter().zip(&s.tags).zip(&pred) {
+                let _ = writeln!(out, "{tok} {g} {p}");
             }
+            out.push('\n');
         }
     }
-    if let Some(path) = predictions_out {
+}
+
+/// Write prediction lines to `path` (nothing when `None`).
+pub fn write_predictions(path: Option<&Path>, out: &str) -> Result<(), ConllError> {
+    if let Some(path) = path {
         let io = |source| ConllError::Io {
             path: path.to_path_buf(),
             source,
@@ -322,7 +344,7 @@ pub fn evaluate(
         let mut f = std::fs::File::create(path).map_err(io)?;
         f.write_all(out.as_bytes()).map_err(io)?;
     }
-    Ok(report)
+    Ok(())
 }
 
 #[cfg(test)]

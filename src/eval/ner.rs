@@ -3,11 +3,9 @@
 //! mapping newsmill's types back to CoNLL's four: PERSON→PER, ORG→ORG, GPE/LOC→LOC,
 //! NORP/EVENT/MISC→MISC, numeric types→O.
 
-use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
-use super::conll::{read_conll, spans_to_iob1, ConllError, Report};
+use super::conll::{read_conll, score_document, write_predictions, ConllError, Report};
 use crate::doc::EntityType;
 use crate::extract::ner::{CoarseType, Span};
 use crate::extract::tokens::Token;
@@ -92,25 +90,14 @@ pub fn evaluate_production(
                 confidence: m.confidence,
             });
         }
-        for (s, sp) in doc.sentences.iter().zip(&per_sent) {
-            let pred = spans_to_iob1(s.tokens.len(), sp);
-            report.add_sentence(&s.tags, &pred);
-            if predictions_out.is_some() {
-                for ((tok, g), p) in s.tokens.iter().zip(&s.tags).zip(&pred) {
-                    let _ = writeln!(out, "{tok} {g} {p}");
-                }
-                out.push('\n');
-            }
-        }
+        score_document(
+            doc,
+            &per_sent,
+            &mut report,
+            predictions_out.is_some().then_some(&mut out),
+        );
     }
-    if let Some(path) = predictions_out {
-        let io = |source| ConllError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut f = std::fs::File::create(path).map_err(io)?;
-        f.write_all(out.as_bytes()).map_err(io)?;
-    }
+    write_predictions(predictions_out, &out)?;
     Ok(report)
 }
 

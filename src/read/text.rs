@@ -14,18 +14,31 @@ use crate::doc::{Doc, Reject, RejectReason};
 /// Files bigger than this are not articles; they are rejected without being held in memory.
 const MAX_TEXT_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
-pub(super) fn open(path: &Path, counter: Arc<AtomicU64>) -> std::io::Result<ItemIter> {
+/// A whole (decompressed) file, or the reject row explaining why it cannot be read.
+fn read_whole(
+    path: &Path,
+    counter: Arc<AtomicU64>,
+) -> std::io::Result<Result<(String, Vec<u8>), ReadItem>> {
     let (reader, _) = open_decoded(path, counter)?;
     let file = path.display().to_string();
     let mut bytes = Vec::new();
-    let item = match reader.take(MAX_TEXT_FILE_BYTES + 1).read_to_end(&mut bytes) {
-        Err(e) => reject(file, RejectReason::TruncatedInput, e.to_string()),
-        Ok(_) if bytes.len() as u64 > MAX_TEXT_FILE_BYTES => reject(
-            file,
-            RejectReason::TooLong,
-            format!("file is larger than {MAX_TEXT_FILE_BYTES} bytes"),
-        ),
-        Ok(_) => match String::from_utf8(bytes) {
+    Ok(
+        match reader.take(MAX_TEXT_FILE_BYTES + 1).read_to_end(&mut bytes) {
+            Err(e) => Err(reject(file, RejectReason::TruncatedInput, e.to_string())),
+            Ok(_) if bytes.len() as u64 > MAX_TEXT_FILE_BYTES => Err(reject(
+                file,
+                RejectReason::TooLong,
+                format!("file is larger than {MAX_TEXT_FILE_BYTES} bytes"),
+            )),
+            Ok(_) => Ok((file, bytes)),
+        },
+    )
+}
+
+pub(super) fn open(path: &Path, counter: Arc<AtomicU64>) -> std::io::Result<ItemIter> {
+    let item = match read_whole(path, counter)? {
+        Err(r) => r,
+        Ok((file, bytes)) => match String::from_utf8(bytes) {
             Err(_) => reject(
                 file,
                 RejectReason::UndecodableBytes,
@@ -39,17 +52,9 @@ pub(super) fn open(path: &Path, counter: Arc<AtomicU64>) -> std::io::Result<Item
 
 /// One web page per file; extraction happens in the clean stage.
 pub(super) fn open_html(path: &Path, counter: Arc<AtomicU64>) -> std::io::Result<ItemIter> {
-    let (reader, _) = open_decoded(path, counter)?;
-    let file = path.display().to_string();
-    let mut bytes = Vec::new();
-    let item = match reader.take(MAX_TEXT_FILE_BYTES + 1).read_to_end(&mut bytes) {
-        Err(e) => reject(file, RejectReason::TruncatedInput, e.to_string()),
-        Ok(_) if bytes.len() as u64 > MAX_TEXT_FILE_BYTES => reject(
-            file,
-            RejectReason::TooLong,
-            format!("file is larger than {MAX_TEXT_FILE_BYTES} bytes"),
-        ),
-        Ok(_) => ReadItem::Doc(Box::new(Doc {
+    let item = match read_whole(path, counter)? {
+        Err(r) => r,
+        Ok((file, bytes)) => ReadItem::Doc(Box::new(Doc {
             doc_id: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)),
             raw_bytes: bytes.len() as u64,
             html: Some(crate::doc::RawPage {
