@@ -274,3 +274,42 @@ fn failed_run_keeps_previous_output() {
         .collect();
     assert!(hidden.is_empty());
 }
+
+#[test]
+fn parquet_input_round_trips_a_documents_table() {
+    let w = Workdir::new();
+    let out = run_sample(&w, &[]);
+    let kept = read_table(&out, "documents");
+    // The documents table is itself a valid input: its id column is `doc_id`.
+    let cfg = w.write(
+        "pq.toml",
+        "[input.fields]\nid = \"doc_id\"\n[dedup]\nenabled = false\n",
+    );
+    let part = out.join("documents/part-00000.parquet");
+    w.newsmill_ok(&[
+        "run",
+        "-q",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--input",
+        part.to_str().unwrap(),
+        "--output",
+        "again",
+    ]);
+    let again = read_table(&w.join("again"), "documents");
+    assert_eq!(strs(&again, "doc_id"), strs(&kept, "doc_id"));
+    assert_eq!(
+        strs(&again, "text"),
+        strs(&kept, "text"),
+        "clean text is a fixed point"
+    );
+    assert_eq!(strs(&again, "input_file")[0], part.display().to_string());
+    let rows: Vec<i64> = again
+        .column("input_record")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(rows, (1..=kept.height() as i64).collect::<Vec<_>>());
+}
