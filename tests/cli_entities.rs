@@ -122,3 +122,30 @@ fn eval_ner_on_a_tiny_file_and_on_testa() {
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(f1 >= 90.0, "testa F1 {f1}\n{stdout}");
 }
+
+#[test]
+fn missing_or_corrupt_model_is_a_clear_error() {
+    let w = Workdir::new();
+    w.write("in/a.jsonl", "{\"id\":\"a\",\"text\":\"Officials in Nairobi said on Monday that the new rail line to Mombasa would open next year after delays.\"}\n");
+    w.write("bad.bin", b"NMNERMDL this is not a model");
+    for (model, needle) in [("missing.bin", "missing.bin"), ("bad.bin", "bad.bin")] {
+        let cfg = w.write("m.toml", format!("[extract]\nner_model = \"{model}\"\n"));
+        let out = w.newsmill(&[
+            "run",
+            "-q",
+            "-c",
+            cfg.to_str().unwrap(),
+            "--input",
+            "in",
+            "--output",
+            "out",
+        ]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle) && err.contains("NER model"), "{err}");
+    }
+    assert!(
+        !w.join("out").join("documents").exists(),
+        "nothing committed"
+    );
+}
