@@ -60,4 +60,14 @@ pub mod col {
     pub const GEONAMES_ID: &str = "geonames_id";
     pub const LAT: &str = "lat";
     pub const LON: &str = "lon";
+    pub const SUBJECT_ID: &str = "subject_id";
+    pub const SUBJECT: &str = "subject";
+    pub const PREDICATE: &str = "predicate";
+    pub const OBJECT_ID: &str = "object_id";
+    pub const OBJECT: &str = "object";
+    pub const METHOD: &str = "method";
+    pub const SPEAKER_ID: &str = "speaker_id";
+    pub const SPEAKER: &str = "speaker";
+    pub const QUOTE: &str = "quote";
+    pub const VERB: &str = "verb";
 }

@@ -408,3 +408,199 @@ impl EntityRows {
         )
     }
 }
+
+/// One row of the `relations` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelationRow {
+    /// Document.
+    pub doc_id: String,
+    /// Sentence index of the evidence.
+    pub sentence: u32,
+    /// Subject entity id (hex).
+    pub subject_id: String,
+    /// Subject canonical name.
+    pub subject: String,
+    /// Predicate from the documented vocabulary.
+    pub predicate: &'static str,
+    /// Object entity id (hex); null when the object is a text value (a position title).
+    pub object_id: Option<String>,
+    /// Object canonical name or text.
+    pub object: String,
+    /// Evidence span start (char offset into `documents.text`).
+    pub start: u64,
+    /// Evidence span end.
+    pub end: u64,
+    /// Confidence in [0, 1].
+    pub confidence: f32,
+    /// `classifier` or `pattern:<name>`.
+    pub method: &'static str,
+}
+
+/// Rows of the `relations` table.
+#[derive(Debug, Default)]
+pub struct RelationRows {
+    rows: Vec<RelationRow>,
+}
+
+impl RelationRows {
+    /// Append one relation.
+    pub fn push(&mut self, r: RelationRow) {
+        self.rows.push(r);
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no rows were pushed.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows as a frame.
+    pub fn into_frame(self) -> PolarsResult<DataFrame> {
+        let r = &self.rows;
+        DataFrame::new(
+            r.len(),
+            vec![
+                Column::new(
+                    col::DOC_ID.into(),
+                    r.iter().map(|x| x.doc_id.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::SENTENCE.into(),
+                    r.iter().map(|x| x.sentence as i32).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::SUBJECT_ID.into(),
+                    r.iter().map(|x| x.subject_id.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::SUBJECT.into(),
+                    r.iter().map(|x| x.subject.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::PREDICATE.into(),
+                    r.iter().map(|x| x.predicate).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::OBJECT_ID.into(),
+                    r.iter().map(|x| x.object_id.clone()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::OBJECT.into(),
+                    r.iter().map(|x| x.object.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::START.into(),
+                    r.iter().map(|x| x.start as i64).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::END.into(),
+                    r.iter().map(|x| x.end as i64).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::CONFIDENCE.into(),
+                    r.iter().map(|x| x.confidence).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::METHOD.into(),
+                    r.iter().map(|x| x.method).collect::<Vec<_>>(),
+                ),
+            ],
+        )
+    }
+}
+
+/// One row of the `quotes` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuoteRow {
+    /// Document.
+    pub doc_id: String,
+    /// Sentence index where the quote starts.
+    pub sentence: u32,
+    /// Speaker entity id (hex), when resolved.
+    pub speaker_id: Option<String>,
+    /// Speaker canonical name or surface text, when known.
+    pub speaker: Option<String>,
+    /// The quoted or reported words.
+    pub quote: String,
+    /// Quote span start (char offset into `documents.text`).
+    pub start: u64,
+    /// Quote span end.
+    pub end: u64,
+    /// Speech verb ("said", "added", "told").
+    pub verb: String,
+    /// `direct` or `reported`.
+    pub kind: &'static str,
+}
+
+/// Rows of the `quotes` table.
+#[derive(Debug, Default)]
+pub struct QuoteRows {
+    rows: Vec<QuoteRow>,
+}
+
+impl QuoteRows {
+    /// Append one quote.
+    pub fn push(&mut self, r: QuoteRow) {
+        self.rows.push(r);
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no rows were pushed.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows as a frame.
+    pub fn into_frame(self) -> PolarsResult<DataFrame> {
+        let r = &self.rows;
+        DataFrame::new(
+            r.len(),
+            vec![
+                Column::new(
+                    col::DOC_ID.into(),
+                    r.iter().map(|x| x.doc_id.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::SENTENCE.into(),
+                    r.iter().map(|x| x.sentence as i32).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::SPEAKER_ID.into(),
+                    r.iter().map(|x| x.speaker_id.clone()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::SPEAKER.into(),
+                    r.iter().map(|x| x.speaker.clone()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::QUOTE.into(),
+                    r.iter().map(|x| x.quote.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::START.into(),
+                    r.iter().map(|x| x.start as i64).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::END.into(),
+                    r.iter().map(|x| x.end as i64).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::VERB.into(),
+                    r.iter().map(|x| x.verb.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::KIND.into(),
+                    r.iter().map(|x| x.kind).collect::<Vec<_>>(),
+                ),
+            ],
+        )
+    }
+}
