@@ -81,12 +81,14 @@ pub fn load_corpus(cfg: &Config, corpus: &Path) -> Result<Vec<Doc>, DedupEvalErr
         match item {
             ReadItem::Doc(d) => docs.push(*d),
             ReadItem::Skipped(_) => {}
-            ReadItem::Reject(r) => {
-                return Err(DedupEvalError::Data {
-                    path: r.input_file,
-                    message: format!("record {}: {}", r.input_record, r.detail),
-                })
-            }
+            // A broken record cannot be scored; say so and score the rest.
+            ReadItem::Reject(r) => eprintln!(
+                "warning: {} record {} skipped: {} ({})",
+                r.input_file,
+                r.input_record,
+                r.reason.as_str(),
+                r.detail
+            ),
         }
     }
     let cleaner = Cleaner::from_config(&cfg.clean).map_err(|e| DedupEvalError::Data {
@@ -166,14 +168,21 @@ pub fn load_labels(labels: &Path, docs: &[Doc]) -> Result<Vec<u64>, DedupEvalErr
         let id = id.ok_or_else(|| err(format!("line {}: no id", i + 1)))?;
         by_id.insert(id, xxh3_64(cluster.as_bytes()));
     }
-    docs.iter()
+    let mut missing = 0usize;
+    let gold = docs
+        .iter()
         .map(|d| {
-            by_id
-                .get(&d.doc_id)
-                .copied()
-                .ok_or_else(|| err(format!("no label for document {}", d.doc_id)))
+            by_id.get(&d.doc_id).copied().unwrap_or_else(|| {
+                // An unlabelled document is its own cluster.
+                missing += 1;
+                xxh3_64(format!("\u{1f}unlabelled\u{1f}{}", d.doc_id).as_bytes())
+            })
         })
-        .collect()
+        .collect();
+    if missing > 0 {
+        eprintln!("warning: {missing} documents have no label; each counts as its own cluster");
+    }
+    Ok(gold)
 }
 
 /// Write `doc_id,cluster_id` predictions (the format `neardup_score.py` reads).
