@@ -68,6 +68,18 @@ enum EvalCommand {
         #[arg(long)]
         per_page: bool,
     },
+    /// Relations on a CoNLL04 file: entity F1 and strict relation P/R/F1 per label and micro.
+    Relations {
+        /// CoNLL04 JSON file (tokens, entities, relations).
+        #[arg(long)]
+        conll04: PathBuf,
+        /// Write predictions as JSON lines in the dataset's format.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
+        /// Config whose `[extract]` section is used.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
     /// Near-duplicate clustering on a labelled corpus: adjusted Rand index and pairwise
     /// P/R/F1, for the configured dedup and for classic MinHash (Jaccard >= 0.8).
     Dedup(EvalDedupArgs),
@@ -91,6 +103,18 @@ struct EvalDedupArgs {
 
 #[derive(Subcommand, Debug)]
 enum TrainCommand {
+    /// Train the relation classifier on CoNLL04 (deterministic).
+    Relations {
+        /// Training file (train.CoNLL04.json).
+        #[arg(long)]
+        conll04: PathBuf,
+        /// Development file for thresholds (valid.CoNLL04.json).
+        #[arg(long)]
+        dev: Option<PathBuf>,
+        /// Where to write the model.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Train the NER model on CoNLL-2003 (deterministic given --seed).
     Ner {
         /// Training file (eng.train).
@@ -258,6 +282,24 @@ fn cmd_eval(cmd: EvalCommand) -> Result<()> {
             Ok(())
         }
         EvalCommand::Dedup(a) => cmd_eval_dedup(a),
+        EvalCommand::Relations {
+            conll04,
+            predictions,
+            config,
+        } => {
+            let (mut cfg, ctx) = load_config(config.as_deref()).map_err(usage)?;
+            cfg.extract.relations = true;
+            let x = newsmill::extract::Extractor::from_config(&cfg.extract, &ctx.base_dir)?;
+            let rel = x
+                .relation_extractor()
+                .expect("relations were enabled above");
+            let t = std::time::Instant::now();
+            let report =
+                newsmill::eval::conll04::evaluate(&x, rel, &conll04, predictions.as_deref())?;
+            print!("{}", report.to_text());
+            println!("evaluated in {:.2}s", t.elapsed().as_secs_f64());
+            Ok(())
+        }
         EvalCommand::Extract {
             html_dir,
             ground_truth,
@@ -322,6 +364,17 @@ fn cmd_eval_dedup(a: EvalDedupArgs) -> Result<()> {
 
 fn cmd_train(cmd: TrainCommand) -> Result<()> {
     match cmd {
+        TrainCommand::Relations { conll04, dev, out } => {
+            let opts = newsmill::extract::relations::TrainOptions::default();
+            let r = newsmill::extract::relations::train(&conll04, dev.as_deref(), &out, &opts)?;
+            eprintln!(
+                "{} features, {} bytes; model written to {}",
+                r.features,
+                r.bytes,
+                out.display()
+            );
+            Ok(())
+        }
         TrainCommand::Ner {
             conll,
             dev,

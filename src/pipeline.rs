@@ -34,7 +34,8 @@ use crate::util;
 use crate::write::schema::table;
 use crate::write::{
     DocLabels, DocumentRows, DuplicateRow, DuplicateRows, EntityRow, EntityRows, MentionRows,
-    RejectRows, SpoolReader, SpoolWriter, Staging, TableWriter,
+    QuoteRow, QuoteRows, RejectRows, RelationRow, RelationRows, SpoolReader, SpoolWriter, Staging,
+    TableWriter,
 };
 
 /// The crate version, recorded in reports and Parquet metadata.
@@ -285,6 +286,8 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let mut documents_w = writer(table::DOCUMENTS)?;
     let mut duplicates_w = writer(table::DUPLICATES)?;
     let mut mentions_w = writer(table::MENTIONS)?;
+    let mut relations_w = writer(table::RELATIONS)?;
+    let mut quotes_w = writer(table::QUOTES)?;
     let mut entities = EntityAggregates::default();
     let mut reader = SpoolReader::open(&spool_path, spooled)?;
     let mut progress = Progress::new(
@@ -362,6 +365,8 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         let t = Instant::now();
         let mut rows = DocumentRows::default();
         let mut mention_rows = MentionRows::default();
+        let mut relation_rows = RelationRows::default();
+        let mut quote_rows = QuoteRows::default();
         for (((d, x), a), k) in docs.iter().zip(&extracted).zip(&batch_assign).zip(&keep) {
             if !*k {
                 continue;
@@ -378,6 +383,8 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
             rows.push(d, &labels);
             if let Some(x) = x {
                 mention_rows.push_doc(&d.doc_id, &x.mentions);
+                push_relations(&d.doc_id, x, &mut relation_rows);
+                push_quotes(&d.doc_id, x, &mut quote_rows);
                 entities.add(d, x);
             }
         }
@@ -386,6 +393,8 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         documents_w.write(&rows.into_frame()?)?;
         duplicates_w.write(&dup_rows.into_frame()?)?;
         mentions_w.write(&mention_rows.into_frame()?)?;
+        relations_w.write(&relation_rows.into_frame()?)?;
+        quotes_w.write(&quote_rows.into_frame()?)?;
         c.write.secs += t.elapsed().as_secs_f64();
         done += docs.len() as u64;
         progress.update(done, done);
@@ -415,6 +424,14 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
             table::MENTIONS.to_string(),
             mentions_w.finish(MentionRows::default().into_frame()?)?,
         );
+        tables.insert(
+            table::RELATIONS.to_string(),
+            relations_w.finish(RelationRows::default().into_frame()?)?,
+        );
+        tables.insert(
+            table::QUOTES.to_string(),
+            quotes_w.finish(QuoteRows::default().into_frame()?)?,
+        );
         let mut entities_w = writer(table::ENTITIES)?;
         let t = Instant::now();
         entities_w.write(&entities.into_rows().into_frame()?)?;
@@ -424,8 +441,10 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         );
         c.write.secs += t.elapsed().as_secs_f64();
     } else {
-        drop(mentions_w);
-        let _ = std::fs::remove_dir_all(staging.table_dir(table::MENTIONS));
+        drop((mentions_w, relations_w, quotes_w));
+        for t in [table::MENTIONS, table::RELATIONS, table::QUOTES] {
+            let _ = std::fs::remove_dir_all(staging.table_dir(t));
+        }
     }
     tables.insert(
         table::REJECTS.to_string(),
@@ -587,6 +606,56 @@ impl EntityAggregates {
             rows.push(a.row);
         }
         rows
+    }
+}
+
+/// Relation rows of one document: mention indices become canonical entity ids and names.
+fn push_relations(doc_id: &str, x: &Extraction, rows: &mut RelationRows) {
+    use crate::extract::relations::RelObject;
+    for r in &x.relations {
+        let Some(subj) = x.mentions.get(r.subject) else {
+            continue;
+        };
+        let (object_id, object) = match &r.object {
+            RelObject::Mention(i) => match x.mentions.get(*i) {
+                Some(m) => (Some(entity_id_hex(m.entity.id)), m.entity.name.clone()),
+                None => continue,
+            },
+            RelObject::Text { text, .. } => (None, text.clone()),
+        };
+        rows.push(RelationRow {
+            doc_id: doc_id.to_string(),
+            sentence: r.sentence as u32,
+            subject_id: entity_id_hex(subj.entity.id),
+            subject: subj.entity.name.clone(),
+            predicate: r.predicate.as_str(),
+            object_id,
+            object,
+            start: r.start as u64,
+            end: r.end as u64,
+            confidence: r.confidence,
+            method: r.method,
+        });
+    }
+}
+
+/// Quote rows of one document, speakers resolved to canonical entities where known.
+fn push_quotes(doc_id: &str, x: &Extraction, rows: &mut QuoteRows) {
+    for q in &x.quotes {
+        let speaker = q.speaker.and_then(|i| x.mentions.get(i));
+        rows.push(QuoteRow {
+            doc_id: doc_id.to_string(),
+            sentence: q.sentence as u32,
+            speaker_id: speaker.map(|m| entity_id_hex(m.entity.id)),
+            speaker: speaker
+                .map(|m| m.entity.name.clone())
+                .or_else(|| q.speaker_text.clone()),
+            quote: q.quote.clone(),
+            start: q.start as u64,
+            end: q.end as u64,
+            verb: q.verb.clone(),
+            kind: q.kind,
+        });
     }
 }
 

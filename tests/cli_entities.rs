@@ -70,7 +70,7 @@ fn entity_tables_identical_across_thread_counts() {
             "--threads",
             threads,
         ]);
-        let bytes: Vec<Vec<u8>> = ["mentions", "entities", "documents"]
+        let bytes: Vec<Vec<u8>> = ["mentions", "entities", "documents", "relations", "quotes"]
             .iter()
             .map(|t| std::fs::read(w.join("out").join(t).join("part-00000.parquet")).unwrap())
             .collect();

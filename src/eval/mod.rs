@@ -4,6 +4,7 @@
 //! and is cross-checked against the reference scripts in the shared data folder.
 
 pub mod conll;
+pub mod conll04;
 pub mod dedup;
 pub mod dedup_metrics;
 pub mod extract;

@@ -15,6 +15,8 @@ pub mod gazetteer;
 pub mod linker;
 pub mod ner;
 pub mod numeric;
+pub mod quotes;
+pub mod relations;
 pub mod sentences;
 pub mod tokens;
 pub mod typing;
@@ -28,6 +30,8 @@ use crate::doc::{Doc, Mention};
 use entities::EntityResolver;
 use gazetteer::{Gazetteer, GazetteerError};
 use ner::{NerError, NerModel};
+use quotes::Quote;
+use relations::{RelError, Relation, RelationExtractor};
 
 /// The NER model shipped with newsmill (trained on CoNLL-2003; see
 /// `data/models/ner-conll2003.md`), embedded so the binary works from any directory.
@@ -53,6 +57,14 @@ pub struct ExtractConfig {
     pub min_confidence: f32,
     /// Sentences longer than this (tokens) are tagged in chunks. Default 300.
     pub max_sentence_tokens: usize,
+    /// Extract relations between entities (`relations` table). Default true.
+    pub relations: bool,
+    /// Relation model file; empty = the built-in model. Default empty.
+    pub relation_model: String,
+    /// Drop relations with a confidence below this, in [0, 1]. Default 0.5.
+    pub relation_min_confidence: f32,
+    /// Extract quotes with their speakers (`quotes` table). Default true.
+    pub quotes: bool,
 }
 
 impl Default for ExtractConfig {
@@ -63,6 +75,10 @@ impl Default for ExtractConfig {
             gazetteer_dir: String::new(),
             min_confidence: 0.0,
             max_sentence_tokens: MAX_SENTENCE_TOKENS_DEFAULT,
+            relations: true,
+            relation_model: String::new(),
+            relation_min_confidence: 0.5,
+            quotes: true,
         }
     }
 }
@@ -75,6 +91,12 @@ impl ExtractConfig {
             errs.push(format!(
                 "[extract] min_confidence: must be in [0, 1], got {}",
                 self.min_confidence
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.relation_min_confidence) {
+            errs.push(format!(
+                "[extract] relation_min_confidence: must be in [0, 1], got {}",
+                self.relation_min_confidence
             ));
         }
         if self.max_sentence_tokens < 10 {
@@ -97,6 +119,9 @@ pub enum ExtractError {
     /// The gazetteers could not be loaded.
     #[error(transparent)]
     Gazetteer(#[from] GazetteerError),
+    /// The relation model could not be loaded.
+    #[error(transparent)]
+    Relations(#[from] RelError),
 }
 
 /// What extraction found in one document.
@@ -108,6 +133,10 @@ pub struct Extraction {
     pub n_sentences: usize,
     /// Entity mentions, sorted by start, non-overlapping.
     pub mentions: Vec<Mention>,
+    /// Relations between the mentions (indices into `mentions`).
+    pub relations: Vec<Relation>,
+    /// Quotes, with speakers as indices into `mentions`.
+    pub quotes: Vec<Quote>,
 }
 
 /// The extract stage, built once from `[extract]`.
@@ -116,6 +145,7 @@ pub struct Extractor {
     cfg: ExtractConfig,
     ner: NerModel,
     resolver: EntityResolver,
+    relations: Option<RelationExtractor>,
 }
 
 impl Extractor {
@@ -135,16 +165,32 @@ impl Extractor {
             let p = if p.is_absolute() { p } else { base_dir.join(p) };
             Gazetteer::load(&p)?
         };
+        let gaz = Arc::new(gaz);
+        let relations = if !cfg.relations {
+            None
+        } else if cfg.relation_model.is_empty() {
+            Some(RelationExtractor::builtin(Arc::clone(&gaz))?)
+        } else {
+            let p = PathBuf::from(&cfg.relation_model);
+            let p = if p.is_absolute() { p } else { base_dir.join(p) };
+            Some(RelationExtractor::load(&p, Arc::clone(&gaz))?)
+        };
         Ok(Extractor {
             cfg: cfg.clone(),
             ner,
-            resolver: EntityResolver::new(Arc::new(gaz)),
+            resolver: EntityResolver::new(gaz),
+            relations,
         })
     }
 
     /// The tagger, for evaluation.
     pub fn ner(&self) -> &NerModel {
         &self.ner
+    }
+
+    /// The relation extractor, when relations are enabled.
+    pub fn relation_extractor(&self) -> Option<&RelationExtractor> {
+        self.relations.as_ref()
     }
 
     /// Extract from one document.
@@ -175,10 +221,25 @@ impl Extractor {
             }
         }
         let mentions = self.resolver.resolve(text, published, toks, sents, &spans);
+        let relations = match &self.relations {
+            Some(rx) => {
+                let mut r = rx.extract(text, toks, sents, &mentions);
+                r.retain(|r| r.confidence >= self.cfg.relation_min_confidence);
+                r
+            }
+            None => Vec::new(),
+        };
+        let quotes = if self.cfg.quotes {
+            quotes::extract_quotes(text, toks, sents, &mentions)
+        } else {
+            Vec::new()
+        };
         Extraction {
             n_tokens: toks.len(),
             n_sentences: sents.len(),
             mentions,
+            relations,
+            quotes,
         }
     }
 

@@ -1,0 +1,271 @@
+//! The relation classifier: a multi-class averaged perceptron over hashed pair features,
+//! and its small versioned file format.
+//!
+//! File layout (little endian): magic `NMREL1\0\0`, format version `u32`, label count `u32`,
+//! feature count `u32`, one decision margin `f32` per label, then per feature its `u64` hash followed by one
+//! `f32` weight per label (sorted by hash), then an xxh3-64 (seed 0) checksum of everything
+//! before it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::features::Coarse;
+use super::RelError;
+
+const MAGIC: &[u8; 8] = b"NMREL1\0\0";
+/// Format version written by [`RelModel::to_bytes`].
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Classifier labels; index 0 is "no relation". The other five are CoNLL04's.
+pub const LABELS: [&str; 6] = [
+    "none",
+    "works_for",
+    "killed",
+    "based_in",
+    "lives_in",
+    "located_in",
+];
+
+/// Whether `label` can hold between a subject and an object of these types (CoNLL04's type
+/// signatures, which hold for every training relation).
+pub fn label_allowed(label: usize, s: Coarse, o: Coarse) -> bool {
+    use Coarse::*;
+    match label {
+        0 => true,
+        1 => s == Per && o == Org,
+        2 => s == Per && o == Per,
+        3 => s == Org && o == Loc,
+        4 => s == Per && o == Loc,
+        5 => s == Loc && o == Loc,
+        _ => false,
+    }
+}
+
+/// Trained weights.
+#[derive(Debug, Clone, Default)]
+pub struct RelModel {
+    weights: HashMap<u64, [f32; 6]>,
+    /// Per label: a relation is output only when its score beats "none" by more than this
+    /// (tuned on the validation split; index 0 unused).
+    pub margins: [f32; 6],
+}
+
+impl RelModel {
+    /// Scores of every label for a feature set.
+    pub fn scores(&self, feats: &[u64]) -> [f32; 6] {
+        let mut s = [0f32; 6];
+        for f in feats {
+            if let Some(w) = self.weights.get(f) {
+                for (a, b) in s.iter_mut().zip(w) {
+                    *a += b;
+                }
+            }
+        }
+        s
+    }
+
+    /// Best allowed label and its margin over "none" (label 0 when nothing is allowed).
+    pub fn decide(&self, feats: &[u64], s: Coarse, o: Coarse) -> (usize, f32) {
+        let sc = self.scores(feats);
+        let mut best = 0;
+        for l in 1..LABELS.len() {
+            if label_allowed(l, s, o) && (best == 0 || sc[l] > sc[best]) {
+                best = l;
+            }
+        }
+        if best == 0 {
+            return (0, 0.0);
+        }
+        (best, sc[best] - sc[0])
+    }
+
+    /// Number of stored features.
+    pub fn n_features(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Serialise (see the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut keys: Vec<&u64> = self.weights.keys().collect();
+        keys.sort_unstable();
+        let mut b = Vec::with_capacity(32 + keys.len() * 32);
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        b.extend_from_slice(&(LABELS.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(keys.len() as u32).to_le_bytes());
+        for m in &self.margins {
+            b.extend_from_slice(&m.to_le_bytes());
+        }
+        for k in keys {
+            b.extend_from_slice(&k.to_le_bytes());
+            for w in &self.weights[k] {
+                b.extend_from_slice(&w.to_le_bytes());
+            }
+        }
+        let sum = xxh3_64(&b);
+        b.extend_from_slice(&sum.to_le_bytes());
+        b
+    }
+
+    /// Parse bytes written by [`RelModel::to_bytes`]; `path` names the source in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<RelModel, RelError> {
+        let bad = |why: &str| RelError::BadModel {
+            path: path.to_path_buf(),
+            reason: why.to_string(),
+        };
+        if bytes.len() < 28 || &bytes[..8] != MAGIC {
+            return Err(bad("not a newsmill relation model (bad magic)"));
+        }
+        let (body, tail) = bytes.split_at(bytes.len() - 8);
+        let sum = u64::from_le_bytes(tail.try_into().expect("8-byte tail"));
+        if xxh3_64(body) != sum {
+            return Err(bad("checksum mismatch (truncated or corrupt file)"));
+        }
+        let u32_at = |o: usize| u32::from_le_bytes(body[o..o + 4].try_into().expect("4 bytes"));
+        let version = u32_at(8);
+        if version != FORMAT_VERSION {
+            return Err(bad(&format!(
+                "format version {version}, this build reads {FORMAT_VERSION}"
+            )));
+        }
+        if u32_at(12) as usize != LABELS.len() {
+            return Err(bad("label count differs from this build's"));
+        }
+        let n = u32_at(16) as usize;
+        let head = 20 + 4 * LABELS.len();
+        if body.len() < head {
+            return Err(bad("truncated header"));
+        }
+        let mut margins = [0f32; 6];
+        for (i, m) in margins.iter_mut().enumerate() {
+            *m = f32::from_le_bytes(body[20 + 4 * i..24 + 4 * i].try_into().expect("4 bytes"));
+        }
+        let rec = 8 + 4 * LABELS.len();
+        if body.len() != head + n * rec {
+            return Err(bad("length does not match the feature count"));
+        }
+        let mut weights = HashMap::with_capacity(n);
+        for r in body[head..].chunks_exact(rec) {
+            let k = u64::from_le_bytes(r[..8].try_into().expect("8 bytes"));
+            let mut w = [0f32; 6];
+            for (i, x) in w.iter_mut().enumerate() {
+                *x = f32::from_le_bytes(r[8 + 4 * i..12 + 4 * i].try_into().expect("4 bytes"));
+            }
+            weights.insert(k, w);
+        }
+        Ok(RelModel { weights, margins })
+    }
+}
+
+/// One training example: hashed features, argument types and gold label.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Hashed features.
+    pub feats: Vec<u64>,
+    /// Subject type.
+    pub s: Coarse,
+    /// Object type.
+    pub o: Coarse,
+    /// Gold label index into [`LABELS`].
+    pub gold: usize,
+}
+
+/// Averaged perceptron trainer (lazy averaging with timestamps).
+#[derive(Debug, Default)]
+pub struct Trainer {
+    w: HashMap<u64, [f32; 6]>,
+    acc: HashMap<u64, [f32; 6]>,
+    stamp: HashMap<u64, [u64; 6]>,
+    t: u64,
+}
+
+impl Trainer {
+    fn bump(&mut self, f: u64, l: usize, d: f32) {
+        let w = self.w.entry(f).or_insert([0.0; 6]);
+        let acc = self.acc.entry(f).or_insert([0.0; 6]);
+        let st = self.stamp.entry(f).or_insert([0; 6]);
+        acc[l] += (self.t - st[l]) as f32 * w[l];
+        st[l] = self.t;
+        w[l] += d;
+    }
+
+    /// One online step; returns whether the prediction was wrong.
+    pub fn step(&mut self, ex: &Example) -> bool {
+        self.t += 1;
+        let mut sc = [0f32; 6];
+        for f in &ex.feats {
+            if let Some(w) = self.w.get(f) {
+                for (a, b) in sc.iter_mut().zip(w) {
+                    *a += b;
+                }
+            }
+        }
+        let mut pred = 0;
+        for l in 1..LABELS.len() {
+            if label_allowed(l, ex.s, ex.o) && sc[l] > sc[pred] {
+                pred = l;
+            }
+        }
+        if pred == ex.gold {
+            return false;
+        }
+        for &f in &ex.feats {
+            self.bump(f, ex.gold, 1.0);
+            self.bump(f, pred, -1.0);
+        }
+        true
+    }
+
+    /// The averaged weights, dropping features whose weights are all below `prune`.
+    pub fn finish(mut self, prune: f32) -> RelModel {
+        let t = self.t.max(1);
+        let mut out = HashMap::new();
+        let keys: Vec<u64> = self.w.keys().copied().collect();
+        for k in keys {
+            let w = self.w[&k];
+            let acc = self.acc.get_mut(&k).expect("acc has every key");
+            let st = self.stamp[&k];
+            let mut avg = [0f32; 6];
+            for l in 0..6 {
+                acc[l] += (t - st[l]) as f32 * w[l];
+                avg[l] = acc[l] / t as f32;
+            }
+            if avg.iter().any(|x| x.abs() >= prune) {
+                out.insert(k, avg);
+            }
+        }
+        RelModel {
+            weights: out,
+            margins: [0.0; 6],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_round_trip_and_corruption_is_caught() {
+        let mut m = RelModel::default();
+        m.weights.insert(42, [0.5, -1.0, 0.0, 2.0, 0.0, 1.5]);
+        m.margins[2] = 0.25;
+        let b = m.to_bytes();
+        let m2 = RelModel::from_bytes(&b, Path::new("x")).unwrap();
+        assert_eq!(m2.weights[&42], m.weights[&42]);
+        assert_eq!(m2.margins[2], 0.25);
+        let mut bad = b.clone();
+        bad[30] ^= 1;
+        let e = RelModel::from_bytes(&bad, Path::new("x.bin")).unwrap_err();
+        assert!(e.to_string().contains("x.bin"), "{e}");
+    }
+
+    #[test]
+    fn type_signatures_constrain_labels() {
+        assert!(label_allowed(1, Coarse::Per, Coarse::Org));
+        assert!(!label_allowed(1, Coarse::Org, Coarse::Per));
+        assert!(label_allowed(5, Coarse::Loc, Coarse::Loc));
+    }
+}

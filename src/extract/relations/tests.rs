@@ -1,0 +1,228 @@
+//! Tests of the relation stage on paraphrased news constructions.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::*;
+use crate::extract::sentences::split_sentences;
+use crate::extract::tokens::tokenize;
+use crate::extract::{ExtractConfig, Extractor};
+
+struct Run {
+    mentions: Vec<Mention>,
+    sents: Vec<Range<usize>>,
+    toks: Vec<Token>,
+    rels: Vec<Relation>,
+}
+
+fn setup() -> (Extractor, RelationExtractor) {
+    let x = Extractor::from_config(&ExtractConfig::default(), Path::new(".")).unwrap();
+    let gaz = Arc::new(Gazetteer::builtin().unwrap());
+    (x, RelationExtractor::builtin(gaz).unwrap())
+}
+
+fn run(text: &str) -> Run {
+    let (x, rel) = setup();
+    let toks = tokenize(text);
+    let sents = split_sentences(text, &toks);
+    let mentions = x.process_tokens(text, None, &toks, &sents).mentions;
+    let rels = rel.extract(text, &toks, &sents, &mentions);
+    Run {
+        mentions,
+        sents,
+        toks,
+        rels,
+    }
+}
+
+impl Run {
+    /// (subject name, predicate, object name or text) triples.
+    fn triples(&self) -> Vec<(String, &'static str, String)> {
+        self.rels
+            .iter()
+            .map(|r| {
+                let o = match &r.object {
+                    RelObject::Mention(o) => self.mentions[*o].entity.name.clone(),
+                    RelObject::Text { text, .. } => text.clone(),
+                };
+                (
+                    self.mentions[r.subject].entity.name.clone(),
+                    r.predicate.as_str(),
+                    o,
+                )
+            })
+            .collect()
+    }
+    fn has(&self, s: &str, p: &str, o: &str) -> bool {
+        self.triples()
+            .iter()
+            .any(|t| t.0 == s && t.1 == p && t.2 == o)
+    }
+}
+
+#[test]
+fn title_before_and_possessive_leader() {
+    let r = run("Egypt's President Hosni Mubarak arrived in Cairo on Monday. Secretary of State Antony Blinken flew to Jordan.");
+    assert!(
+        r.has("Hosni Mubarak", "leader_of", "Egypt"),
+        "{:?}",
+        r.triples()
+    );
+    assert!(
+        r.has("Hosni Mubarak", "holds_position", "President"),
+        "{:?}",
+        r.triples()
+    );
+    assert!(
+        r.has("Antony Blinken", "holds_position", "Secretary of State"),
+        "{:?}",
+        r.triples()
+    );
+}
+
+#[test]
+fn appositive_title_of_country() {
+    let r = run("The talks were hosted by Wang Yi the foreign minister of China in Beijing.");
+    assert!(
+        r.has("Wang Yi", "holds_position", "foreign minister"),
+        "{:?}",
+        r.triples()
+    );
+    assert!(r.has("Wang Yi", "works_for", "China"), "{:?}", r.triples());
+}
+
+#[test]
+fn chief_executive_of_company() {
+    let r = run("Satya Nadella, chief executive of Microsoft, spoke in Seattle on Tuesday.");
+    assert!(
+        r.has("Satya Nadella", "holds_position", "chief executive"),
+        "{:?}",
+        r.triples()
+    );
+    assert!(
+        r.has("Satya Nadella", "leader_of", "Microsoft"),
+        "{:?}",
+        r.triples()
+    );
+}
+
+#[test]
+fn meeting_with_pronoun_subject() {
+    let r = run("Angela Merkel the Chancellor of Germany criticised the plan. She spoke before meeting in Paris with Emmanuel Macron on Friday.");
+    assert!(
+        r.has("Angela Merkel", "meets", "Emmanuel Macron"),
+        "{:?}",
+        r.triples()
+    );
+    let direct = run("Vladimir Putin met Recep Tayyip Erdogan in Sochi on Wednesday.");
+    assert!(
+        direct.has("Vladimir Putin", "meets", "Recep Tayyip Erdogan"),
+        "{:?}",
+        direct.triples()
+    );
+}
+
+#[test]
+fn arguments_are_mentions_and_evidence_stays_in_one_sentence() {
+    let r = run("Syria's President Bashar al-Assad met Vladimir Putin in Moscow. He said the Paris-based group Amnesty International was wrong. Tim Cook, chief executive of Apple, lives in California. Lee Harvey Oswald killed John F. Kennedy in Dallas, Texas.");
+    assert!(!r.rels.is_empty());
+    for rel in &r.rels {
+        assert!(rel.subject < r.mentions.len());
+        if let RelObject::Mention(o) = rel.object {
+            assert!(o < r.mentions.len());
+            assert_ne!(r.mentions[o].entity.id, r.mentions[rel.subject].entity.id);
+        }
+        let s = &r.sents[rel.sentence];
+        let (a, b) = (r.toks[s.start].start, r.toks[s.end - 1].end);
+        assert!(
+            a <= rel.start && rel.end <= b && rel.start < rel.end,
+            "{rel:?}"
+        );
+        assert!((0.0..=1.0).contains(&rel.confidence));
+    }
+    let mut sorted = r.rels.clone();
+    sorted.sort_by_key(|x| (x.sentence, x.start, x.end));
+    assert_eq!(
+        sorted
+            .iter()
+            .map(|x| (x.sentence, x.start))
+            .collect::<Vec<_>>(),
+        r.rels
+            .iter()
+            .map(|x| (x.sentence, x.start))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn never_links_an_entity_to_itself() {
+    let r = run("President Joe Biden met Joe Biden in Washington. Joe Biden, the President of the United States, met Biden.");
+    for rel in &r.rels {
+        if let RelObject::Mention(o) = rel.object {
+            assert_ne!(
+                r.mentions[o].entity.id, r.mentions[rel.subject].entity.id,
+                "{rel:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn empty_and_crowded_sentences_do_not_blow_up() {
+    let (x, rel) = setup();
+    assert!(rel.extract("", &[], &[], &[]).is_empty());
+    let plain = "it rained all day and nobody went out.";
+    let toks = tokenize(plain);
+    let sents = split_sentences(plain, &toks);
+    assert!(rel.extract(plain, &toks, &sents, &[]).is_empty());
+    let names = [
+        "France", "Germany", "Italy", "Spain", "Poland", "Greece", "Norway", "Sweden", "Finland",
+        "Denmark", "Austria", "Belgium", "Portugal", "Ireland", "Hungary", "Romania", "Bulgaria",
+        "Croatia", "Slovenia", "Estonia",
+    ];
+    let text = format!("Ministers from {} met in Brussels.", names.join(", "));
+    let toks = tokenize(&text);
+    let sents = split_sentences(&text, &toks);
+    let m = x.process_tokens(&text, None, &toks, &sents).mentions;
+    assert!(m.len() >= 20, "{}", m.len());
+    let rels = rel.extract(&text, &toks, &sents, &m);
+    let per_sentence = rels.iter().filter(|r| r.method == "classifier").count();
+    assert!(per_sentence <= MAX_PAIRS_PER_SENTENCE);
+    // Deterministic.
+    assert_eq!(rels, rel.extract(&text, &toks, &sents, &m));
+}
+
+#[test]
+fn based_in_from_hyphenated_and_relative_clause() {
+    let r = run("The London-based bank Barclays cut jobs. Greenpeace, which is based in Amsterdam, protested.");
+    assert!(
+        r.has("Greenpeace", "based_in", "Amsterdam"),
+        "{:?}",
+        r.triples()
+    );
+}
+
+#[test]
+fn builtin_model_loads_and_bad_bytes_fail_with_path() {
+    let gaz = Arc::new(Gazetteer::builtin().unwrap());
+    let rel = RelationExtractor::builtin(gaz.clone()).unwrap();
+    assert!(rel.model().n_features() > 1000);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("broken.bin");
+    std::fs::write(&p, b"not a model").unwrap();
+    let e = RelationExtractor::load(&p, gaz).unwrap_err();
+    assert!(e.to_string().contains("broken.bin"), "{e}");
+}
+
+#[test]
+fn predicate_names_are_stable() {
+    assert_eq!(Predicate::HoldsPosition.as_str(), "holds_position");
+    assert_eq!(Predicate::BasedIn.as_str(), "based_in");
+    assert_eq!(Predicate::Said.as_str(), "said");
+}
+
+#[test]
+fn send_and_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<RelationExtractor>();
+}
