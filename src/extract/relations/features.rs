@@ -130,6 +130,12 @@ fn gap(a: &Arg, b: &Arg) -> usize {
     }
 }
 
+/// Normalised form of every token of a text, computed once per document so that the
+/// per-pair features do not lower-case the same words again for every pair.
+pub fn normalised_words(text: &str, tokens: &[Token]) -> Vec<String> {
+    tokens.iter().map(|t| norm(t.text(text))).collect()
+}
+
 fn norm(w: &str) -> String {
     let l = w.to_lowercase();
     if l.chars().any(|c| c.is_ascii_digit()) {
@@ -156,8 +162,7 @@ fn bucket(n: usize) -> usize {
 /// Hashed features of the pair (`subj`, `obj`) within `sent`.
 #[allow(clippy::too_many_arguments)]
 pub fn pair_features(
-    text: &str,
-    tokens: &[Token],
+    words: &[String],
     sent: &Range<usize>,
     args: &[Arg],
     subj: usize,
@@ -178,69 +183,78 @@ pub fn pair_features(
         o.coarse.tag(),
         if fwd { "f" } else { "b" }
     );
-    let mut push = |f: String| out.push(xxh3_64_with_seed(f.as_bytes(), FEATURE_SEED));
-    let w = |i: usize| norm(tokens[i].text(text));
-    push(format!("bias|{tp}"));
-    let btw: Vec<String> = (first.tok_end..second.tok_start.max(first.tok_end))
+    // One reused buffer: features are formatted and hashed, never kept as strings.
+    let mut buf = String::with_capacity(64);
+    let mut push = |f: std::fmt::Arguments| {
+        buf.clear();
+        let _ = std::fmt::Write::write_fmt(&mut buf, f);
+        out.push(xxh3_64_with_seed(buf.as_bytes(), FEATURE_SEED));
+    };
+    let w = |i: usize| words[i].as_str();
+    push(format_args!("bias|{tp}"));
+    let btw: Vec<&str> = (first.tok_end..second.tok_start.max(first.tok_end))
         .map(w)
         .collect();
     let dist = btw.len();
-    push(format!("dist={}|{tp}", bucket(dist)));
+    push(format_args!("dist={}|{tp}", bucket(dist)));
     if dist <= 5 {
-        push(format!("between={}|{tp}", btw.join("_")));
+        push(format_args!("between={}|{tp}", btw.join("_")));
     }
     for (k, x) in btw.iter().enumerate() {
-        push(format!("bw={x}|{tp}"));
-        push(format!("bs={}|{tp}", stem(x)));
-        push(format!("bwu={x}"));
+        push(format_args!("bw={x}|{tp}"));
+        push(format_args!("bs={}|{tp}", stem(x)));
+        push(format_args!("bwu={x}"));
         if k + 1 < btw.len() {
-            push(format!("bb={}_{}|{tp}", x, btw[k + 1]));
+            push(format_args!("bb={}_{}|{tp}", x, btw[k + 1]));
         }
     }
     if let Some(x) = btw.first() {
-        push(format!("bfirst={x}|{tp}"));
+        push(format_args!("bfirst={x}|{tp}"));
     }
     if let Some(x) = btw.last() {
-        push(format!("blast={x}|{tp}"));
+        push(format_args!("blast={x}|{tp}"));
     }
     if dist == 0 {
-        push(format!("adjacent|{tp}"));
+        push(format_args!("adjacent|{tp}"));
     }
-    let commas = btw.iter().filter(|x| *x == ",").count();
-    push(format!("commas={}|{tp}", commas.min(3)));
-    if btw.first().is_some_and(|x| x == ",") {
-        push(format!("appos|{tp}"));
+    let commas = btw.iter().filter(|x| **x == ",").count();
+    push(format_args!("commas={}|{tp}", commas.min(3)));
+    if btw.first().is_some_and(|x| *x == ",") {
+        push(format_args!("appos|{tp}"));
     }
-    if btw.first().is_some_and(|x| x == "'s" || x == "'") {
-        push(format!("poss|{tp}"));
+    if btw.first().is_some_and(|x| *x == "'s" || *x == "'") {
+        push(format_args!("poss|{tp}"));
     }
     // Entities between the pair.
     let mut nb = 0;
     for a in args {
         if a.tok_start >= first.tok_end && a.tok_end <= second.tok_start {
             nb += 1;
-            push(format!("btype={}|{tp}", a.coarse.tag()));
+            push(format_args!("btype={}|{tp}", a.coarse.tag()));
         }
     }
-    push(format!("nbetween={}|{tp}", nb.min(3)));
+    push(format_args!("nbetween={}|{tp}", nb.min(3)));
     // Context around the pair.
     for k in 1..=2 {
         if first.tok_start >= sent.start + k {
-            push(format!("pre{k}={}|{tp}", w(first.tok_start - k)));
+            push(format_args!("pre{k}={}|{tp}", w(first.tok_start - k)));
         } else {
-            push(format!("pre{k}=<s>|{tp}"));
+            push(format_args!("pre{k}=<s>|{tp}"));
         }
         if second.tok_end + k <= sent.end {
-            push(format!("post{k}={}|{tp}", w(second.tok_end + k - 1)));
+            push(format_args!("post{k}={}|{tp}", w(second.tok_end + k - 1)));
         } else {
-            push(format!("post{k}=</s>|{tp}"));
+            push(format_args!("post{k}=</s>|{tp}"));
         }
     }
     // The arguments' own words and the word inside them (titles, "Inc.").
     for (role, a) in [("s", s), ("o", o)] {
         for i in a.tok_start..a.tok_end {
-            push(format!("{role}w={}|{tp}", w(i)));
+            push(format_args!("{role}w={}|{tp}", w(i)));
         }
-        push(format!("{role}len={}", (a.tok_end - a.tok_start).min(4)));
+        push(format_args!(
+            "{role}len={}",
+            (a.tok_end - a.tok_start).min(4)
+        ));
     }
 }

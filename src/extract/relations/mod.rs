@@ -274,12 +274,13 @@ impl RelationExtractor {
         let mut out = Vec::new();
         let per_sent = features::sentence_args(tokens, sentences, mentions);
         let mut feats = Vec::new();
+        let words = features::normalised_words(text, tokens);
         for (si, args) in per_sent.iter().enumerate() {
             let Some(sent) = sentences.get(si) else {
                 continue;
             };
             for (i, j) in features::candidate_pairs(args) {
-                features::pair_features(text, tokens, sent, args, i, j, &mut feats);
+                features::pair_features(&words, sent, args, i, j, &mut feats);
                 let (label, margin) = self.model.decide(&feats, args[i].coarse, args[j].coarse);
                 let Some(p) = Predicate::from_label(label) else {
                     continue;

@@ -7,6 +7,29 @@
 //! before it.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Feature keys are already xxh3 hashes: hashing them again (SipHash) only costs time.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(*b) ^ (self.0 >> 56);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 use std::path::Path;
 
 use xxhash_rust::xxh3::xxh3_64;
@@ -46,7 +69,7 @@ pub fn label_allowed(label: usize, s: Coarse, o: Coarse) -> bool {
 /// Trained weights.
 #[derive(Debug, Clone, Default)]
 pub struct RelModel {
-    weights: HashMap<u64, [f32; 6]>,
+    weights: KeyMap<[f32; 6]>,
     /// Per label: a relation is output only when its score beats "none" by more than this
     /// (tuned on the validation split; index 0 unused).
     pub margins: [f32; 6],
@@ -146,7 +169,7 @@ impl RelModel {
         if body.len() != head + n * rec {
             return Err(bad("length does not match the feature count"));
         }
-        let mut weights = HashMap::with_capacity(n);
+        let mut weights = KeyMap::with_capacity_and_hasher(n, Default::default());
         for r in body[head..].chunks_exact(rec) {
             let k = u64::from_le_bytes(r[..8].try_into().expect("8 bytes"));
             let mut w = [0f32; 6];
@@ -175,9 +198,9 @@ pub struct Example {
 /// Averaged perceptron trainer (lazy averaging with timestamps).
 #[derive(Debug, Default)]
 pub struct Trainer {
-    w: HashMap<u64, [f32; 6]>,
-    acc: HashMap<u64, [f32; 6]>,
-    stamp: HashMap<u64, [u64; 6]>,
+    w: KeyMap<[f32; 6]>,
+    acc: KeyMap<[f32; 6]>,
+    stamp: KeyMap<[u64; 6]>,
     t: u64,
 }
 
@@ -221,7 +244,7 @@ impl Trainer {
     /// The averaged weights, dropping features whose weights are all below `prune`.
     pub fn finish(mut self, prune: f32) -> RelModel {
         let t = self.t.max(1);
-        let mut out = HashMap::new();
+        let mut out = KeyMap::default();
         let keys: Vec<u64> = self.w.keys().copied().collect();
         for k in keys {
             let w = self.w[&k];

@@ -13,7 +13,9 @@ use std::path::Path;
 use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::features::{candidate_pairs, pair_features, sentence_args, token_span, Coarse};
+use super::features::{
+    candidate_pairs, normalised_words, pair_features, sentence_args, token_span, Coarse,
+};
 use super::model::{Example, RelModel, Trainer, LABELS};
 use super::RelError;
 use crate::doc::{EntityRef, EntityType, Mention};
@@ -279,6 +281,7 @@ fn examples(
 ) -> Vec<Example> {
     let sents = one_sentence(toks.len());
     let per = sentence_args(toks, &sents, mentions);
+    let words = normalised_words(text, toks);
     let mut out = Vec::new();
     let args = &per[0];
     // Argument spans in dataset tokens, for the gold labels.
@@ -288,7 +291,7 @@ fn examples(
     };
     for (i, j) in candidate_pairs(args) {
         let mut feats = Vec::new();
-        pair_features(text, toks, &sents[0], args, i, j, &mut feats);
+        pair_features(&words, &sents[0], args, i, j, &mut feats);
         let (a, b) = (&args[i], &args[j]);
         let gold = match (data_span(a), data_span(b)) {
             (Some(x), Some(y)) => gold_label(item, x, y),
