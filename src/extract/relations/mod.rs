@@ -280,6 +280,11 @@ impl RelationExtractor {
                 continue;
             };
             for (i, j) in features::candidate_pairs(args) {
+                // Pairs no label's type signature admits (money and a date, a place and a
+                // person in that order) cannot come out: skip their features.
+                if !(1..6).any(|l| model::label_allowed(l, args[i].coarse, args[j].coarse)) {
+                    continue;
+                }
                 features::pair_features(&words, sent, args, i, j, &mut feats);
                 let (label, margin) = self.model.decide(&feats, args[i].coarse, args[j].coarse);
                 let Some(p) = Predicate::from_label(label) else {
