@@ -261,6 +261,11 @@ fn list(field: &str) -> impl Iterator<Item = &str> {
 
 /// Normalises one token for keys: curly apostrophes and dash variants become ASCII.
 fn norm_token(t: &str, out: &mut String) {
+    // Most tokens are plain ASCII: nothing to fold, copy them whole.
+    if t.bytes().all(|b| b.is_ascii() && b != b'`') {
+        out.push_str(t);
+        return;
+    }
     for c in t.chars() {
         out.push(match c {
             '\u{2019}' | '\u{2018}' | '`' => '\'',
