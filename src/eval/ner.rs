@@ -8,7 +8,7 @@ use std::path::Path;
 use super::conll::{read_conll, score_document, write_predictions, ConllError, Report};
 use crate::doc::EntityType;
 use crate::extract::ner::{CoarseType, Span};
-use crate::extract::tokens::Token;
+use crate::extract::tokens::join_sentences;
 use crate::extract::Extractor;
 
 /// CoNLL type of a newsmill entity type (`None`: not a CoNLL entity).
@@ -35,33 +35,9 @@ pub fn evaluate_production(
     let mut out = String::new();
     for doc in &docs {
         // Rebuild the text: tokens joined by spaces, sentences by blank lines.
-        let mut text = String::new();
-        let mut toks: Vec<Token> = Vec::new();
-        let mut sents = Vec::new();
-        let mut chars = 0usize;
-        for (si, s) in doc.sentences.iter().enumerate() {
-            if si > 0 {
-                text.push_str("\n\n");
-                chars += 2;
-            }
-            let first = toks.len();
-            for (ti, t) in s.tokens.iter().enumerate() {
-                if ti > 0 {
-                    text.push(' ');
-                    chars += 1;
-                }
-                let n = t.chars().count();
-                toks.push(Token {
-                    start: chars,
-                    end: chars + n,
-                    byte_start: text.len(),
-                    byte_end: text.len() + t.len(),
-                });
-                text.push_str(t);
-                chars += n;
-            }
-            sents.push(first..toks.len());
-        }
+        let token_lists: Vec<&[String]> =
+            doc.sentences.iter().map(|s| s.tokens.as_slice()).collect();
+        let (text, toks, sents) = join_sentences(&token_lists);
         let ex = x.process_tokens(&text, None, &toks, &sents);
         let start_tok: std::collections::HashMap<usize, usize> =
             toks.iter().enumerate().map(|(i, t)| (t.start, i)).collect();

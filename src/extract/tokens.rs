@@ -207,6 +207,43 @@ fn period_attaches(cs: &[char], start: usize, dot: usize) -> usize {
     0
 }
 
+/// Text rebuilt from pre-tokenised sentences (tokens joined by one space, sentences by a
+/// blank line) with each token's offsets, and each sentence's token range: how evaluation
+/// feeds tokenised corpora (CoNLL-2003, CoNLL04) through the production extractor.
+pub fn join_sentences<S: AsRef<str>>(
+    sentences: &[&[S]],
+) -> (String, Vec<Token>, Vec<std::ops::Range<usize>>) {
+    let mut text = String::new();
+    let mut toks = Vec::new();
+    let mut ranges = Vec::with_capacity(sentences.len());
+    let mut chars = 0usize;
+    for (si, sent) in sentences.iter().enumerate() {
+        if si > 0 {
+            text.push_str("\n\n");
+            chars += 2;
+        }
+        let first = toks.len();
+        for (ti, t) in sent.iter().enumerate() {
+            let t = t.as_ref();
+            if ti > 0 {
+                text.push(' ');
+                chars += 1;
+            }
+            let n = t.chars().count();
+            toks.push(Token {
+                start: chars,
+                end: chars + n,
+                byte_start: text.len(),
+                byte_end: text.len() + t.len(),
+            });
+            text.push_str(t);
+            chars += n;
+        }
+        ranges.push(first..toks.len());
+    }
+    (text, toks, ranges)
+}
+
 /// Tokenizes `text` (see the module docs for the conventions).
 ///
 /// ```

@@ -151,24 +151,7 @@ pub fn read_conll04(path: &Path) -> Result<Vec<Conll04Item>, RelError> {
 
 /// The item's text (tokens joined by single spaces) and tokens; one sentence.
 pub fn item_text(item: &Conll04Item) -> (String, Vec<Token>) {
-    let mut text = String::new();
-    let mut toks = Vec::with_capacity(item.tokens.len());
-    let mut chars = 0;
-    for (i, t) in item.tokens.iter().enumerate() {
-        if i > 0 {
-            text.push(' ');
-            chars += 1;
-        }
-        let n = t.chars().count();
-        toks.push(Token {
-            start: chars,
-            end: chars + n,
-            byte_start: text.len(),
-            byte_end: text.len() + t.len(),
-        });
-        text.push_str(t);
-        chars += n;
-    }
+    let (text, toks, _) = crate::extract::tokens::join_sentences(&[item.tokens.as_slice()]);
     (text, toks)
 }
 
