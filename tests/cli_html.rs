@@ -197,3 +197,22 @@ fn eval_extract_on_dev_pages() {
             >= 55
     );
 }
+
+#[test]
+fn fifty_megabyte_page_is_bounded_not_fatal() {
+    let w = Workdir::new();
+    let para = format!("<p>{}</p>\n", BODY[1]);
+    let mut page = String::with_capacity(50 * 1024 * 1024 + 1024);
+    page.push_str("<html><head><title>Huge</title></head><body><article>");
+    while page.len() < 50 * 1024 * 1024 {
+        page.push_str(&para);
+    }
+    page.push_str("</article></body></html>");
+    w.write("in/huge.html", page);
+    w.newsmill_ok(&["run", "-q", "--input", "in", "--output", "out"]);
+    let rep = report(&w.join("out"));
+    assert_eq!(rep["totals"]["balanced"], true);
+    assert_eq!(rep["totals"]["input_records"], 1);
+    // Only `[clean.html] max_page_bytes` (8 MiB) of the page is read.
+    assert!(rep["throughput"]["peak_rss_mb"].as_f64().unwrap() < 1500.0);
+}
