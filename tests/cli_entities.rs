@@ -7,16 +7,9 @@ use common::*;
 
 #[test]
 fn seed_article_entities_and_aliases() {
-    let (Some(seed), Some(expected)) = (shared("seed/article.txt"), shared("seed/expected.toml"))
-    else {
+    let Some((w, expected)) = run_seed() else {
         return;
     };
-    let expected: toml::Value =
-        toml::from_str(&std::fs::read_to_string(expected).unwrap()).unwrap();
-    let w = Workdir::new();
-    std::fs::create_dir_all(w.join("in")).unwrap();
-    std::fs::copy(&seed, w.join("in/article.txt")).unwrap();
-    w.newsmill_ok(&["run", "-q", "--input", "in", "--output", "out"]);
     let ents = read_table(&w.join("out"), "entities");
     let mentions = read_table(&w.join("out"), "mentions");
     let names = strs(&ents, "name");

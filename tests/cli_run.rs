@@ -99,17 +99,10 @@ fn csv_output_alongside_parquet() {
 
 #[test]
 fn seed_article_is_cleaned() {
-    let Some(seed) = shared("seed/article.txt") else {
+    let Some((w, expected)) = run_seed() else {
         return;
     };
-    let expected: toml::Value =
-        toml::from_str(&std::fs::read_to_string(shared("seed/expected.toml").unwrap()).unwrap())
-            .unwrap();
     let clean = &expected["clean"];
-    let w = Workdir::new();
-    std::fs::create_dir_all(w.join("in")).unwrap();
-    std::fs::copy(&seed, w.join("in/article.txt")).unwrap();
-    w.newsmill_ok(&["run", "-q", "--input", "in", "--output", "out"]);
     let docs = read_table(&w.join("out"), "documents");
     assert_eq!(docs.height(), 1);
     let text = &strs(&docs, "text")[0];

@@ -25,7 +25,7 @@ pub use sink::TableWriter;
 pub use spool::{SpoolReader, SpoolWriter};
 pub use tables::{
     DocLabels, DocumentRows, DuplicateRow, DuplicateRows, EntityRow, EntityRows, MentionRows,
-    QuoteRow, QuoteRows, RejectRows, RelationRow, RelationRows,
+    QuoteRow, QuoteRows, RejectRows, RelationRow, RelationRows, Rows,
 };
 
 /// Errors writing output; each names the file or folder concerned.

@@ -144,6 +144,35 @@ impl RejectRows {
     }
 }
 
+/// Rows of a table whose rows are built as whole structs before conversion.
+#[derive(Debug)]
+pub struct Rows<T> {
+    rows: Vec<T>,
+}
+
+impl<T> Default for Rows<T> {
+    fn default() -> Self {
+        Rows { rows: Vec::new() }
+    }
+}
+
+impl<T> Rows<T> {
+    /// Append one row.
+    pub fn push(&mut self, r: T) {
+        self.rows.push(r);
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no rows were pushed.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
 /// One row of the `duplicates` table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DuplicateRow {
@@ -164,27 +193,9 @@ pub struct DuplicateRow {
 }
 
 /// Rows of the `duplicates` table.
-#[derive(Debug, Default)]
-pub struct DuplicateRows {
-    rows: Vec<DuplicateRow>,
-}
+pub type DuplicateRows = Rows<DuplicateRow>;
 
 impl DuplicateRows {
-    /// Append one duplicate.
-    pub fn push(&mut self, r: DuplicateRow) {
-        self.rows.push(r);
-    }
-
-    /// Rows pushed so far.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether no rows were pushed.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// The rows as a frame.
     pub fn into_frame(self) -> PolarsResult<DataFrame> {
         let n = self.rows.len();
@@ -312,27 +323,9 @@ pub struct EntityRow {
 }
 
 /// Rows of the `entities` table.
-#[derive(Debug, Default)]
-pub struct EntityRows {
-    rows: Vec<EntityRow>,
-}
+pub type EntityRows = Rows<EntityRow>;
 
 impl EntityRows {
-    /// Append one entity.
-    pub fn push(&mut self, r: EntityRow) {
-        self.rows.push(r);
-    }
-
-    /// Rows pushed so far.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether no rows were pushed.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// The rows as a frame; `aliases` is a list column.
     pub fn into_frame(self) -> PolarsResult<DataFrame> {
         let r = &self.rows;
@@ -437,27 +430,9 @@ pub struct RelationRow {
 }
 
 /// Rows of the `relations` table.
-#[derive(Debug, Default)]
-pub struct RelationRows {
-    rows: Vec<RelationRow>,
-}
+pub type RelationRows = Rows<RelationRow>;
 
 impl RelationRows {
-    /// Append one relation.
-    pub fn push(&mut self, r: RelationRow) {
-        self.rows.push(r);
-    }
-
-    /// Rows pushed so far.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether no rows were pushed.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// The rows as a frame.
     pub fn into_frame(self) -> PolarsResult<DataFrame> {
         let r = &self.rows;
@@ -537,27 +512,9 @@ pub struct QuoteRow {
 }
 
 /// Rows of the `quotes` table.
-#[derive(Debug, Default)]
-pub struct QuoteRows {
-    rows: Vec<QuoteRow>,
-}
+pub type QuoteRows = Rows<QuoteRow>;
 
 impl QuoteRows {
-    /// Append one quote.
-    pub fn push(&mut self, r: QuoteRow) {
-        self.rows.push(r);
-    }
-
-    /// Rows pushed so far.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether no rows were pushed.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// The rows as a frame.
     pub fn into_frame(self) -> PolarsResult<DataFrame> {
         let r = &self.rows;

@@ -116,3 +116,18 @@ pub fn strs(df: &DataFrame, col: &str) -> Vec<String> {
 pub fn report(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
 }
+
+/// Run the pipeline over the shared seed article (as a one-file text directory) and return
+/// the workdir (tables under `out/`) with the parsed `seed/expected.toml`; `None` (after a
+/// skip message) when the shared folder is absent.
+pub fn run_seed() -> Option<(Workdir, toml::Value)> {
+    let seed = shared("seed/article.txt")?;
+    let expected = shared("seed/expected.toml")?;
+    let expected: toml::Value =
+        toml::from_str(&std::fs::read_to_string(expected).unwrap()).unwrap();
+    let w = Workdir::new();
+    std::fs::create_dir_all(w.join("in")).unwrap();
+    std::fs::copy(&seed, w.join("in/article.txt")).unwrap();
+    w.newsmill_ok(&["run", "-q", "--input", "in", "--output", "out"]);
+    Some((w, expected))
+}
