@@ -114,6 +114,12 @@ enum TrainCommand {
         /// Where to write the model.
         #[arg(long)]
         out: PathBuf,
+        /// NER model whose spans the classifier also learns from; default the built-in one.
+        #[arg(long)]
+        ner_model: Option<PathBuf>,
+        /// NER model whose spans the decision margins are tuned on; default the built-in one.
+        #[arg(long)]
+        dev_ner_model: Option<PathBuf>,
     },
     /// Train the NER model on CoNLL-2003 (deterministic given --seed).
     Ner {
@@ -132,6 +138,12 @@ enum TrainCommand {
         /// Unlabelled news JSONL(.zst) with a `text` field, for word clusters.
         #[arg(long)]
         unlabelled: Option<PathBuf>,
+        /// Extra training sentences in CoNLL04 format (train.CoNLL04.json).
+        #[arg(long)]
+        conll04: Option<PathBuf>,
+        /// Times the CoNLL04 sentences are repeated in training.
+        #[arg(long, default_value_t = 4)]
+        conll04_repeat: usize,
         /// Maximum epochs per stage.
         #[arg(long, default_value_t = 14)]
         epochs: usize,
@@ -364,8 +376,18 @@ fn cmd_eval_dedup(a: EvalDedupArgs) -> Result<()> {
 
 fn cmd_train(cmd: TrainCommand) -> Result<()> {
     match cmd {
-        TrainCommand::Relations { conll04, dev, out } => {
-            let opts = newsmill::extract::relations::TrainOptions::default();
+        TrainCommand::Relations {
+            conll04,
+            dev,
+            out,
+            ner_model,
+            dev_ner_model,
+        } => {
+            let opts = newsmill::extract::relations::TrainOptions {
+                ner_model,
+                dev_ner_model,
+                ..Default::default()
+            };
             let r = newsmill::extract::relations::train(&conll04, dev.as_deref(), &out, &opts)?;
             eprintln!(
                 "{} features, {} bytes; model written to {}",
@@ -381,6 +403,8 @@ fn cmd_train(cmd: TrainCommand) -> Result<()> {
             out,
             gazetteer,
             unlabelled,
+            conll04,
+            conll04_repeat,
             epochs,
             seed,
         } => {
@@ -389,6 +413,8 @@ fn cmd_train(cmd: TrainCommand) -> Result<()> {
                 seed,
                 gazetteer_dir: gazetteer,
                 unlabelled,
+                conll04,
+                conll04_repeat,
                 ..Default::default()
             };
             let report = newsmill::extract::ner::train(&conll, dev.as_deref(), &out, &opts)?;

@@ -200,6 +200,25 @@ pub fn type_span(
     (t, hit.filter(|_| keep_hit), skip)
 }
 
+/// Leading words of a person span that end a title begun before it: the tagger sometimes
+/// starts "Secretary of State John Kerry" at "State". Returns how many span words to drop
+/// (never all of them).
+fn title_overlap(gaz: &Gazetteer, before: &[&str], span: &[&str]) -> usize {
+    for k in 1..=before.len().min(MAX_TITLE_LEAD) {
+        let start = before.len() - k;
+        let joined: Vec<&str> = before[start..].iter().chain(span).copied().collect();
+        if let Some((n, _)) = gaz.title_at(&joined) {
+            if n > k && n - k < span.len() {
+                return n - k;
+            }
+        }
+    }
+    0
+}
+
+/// Words before a person span searched for the start of a title that runs into it.
+const MAX_TITLE_LEAD: usize = 3;
+
 /// Candidates from the model's spans for one sentence (`sent` = its global token range; span
 /// indices are sentence-relative). Invalid or overlapping spans are dropped (the earlier, then
 /// more confident, wins).
@@ -227,8 +246,11 @@ pub fn model_candidates(
             continue;
         }
         covered_to = s.end;
-        let a = sent.start + s.start;
+        let mut a = sent.start + s.start;
         let b = sent.start + s.end;
+        if s.label == CoarseType::Per {
+            a += title_overlap(gaz, &words[sent.start..a], &words[a..b]);
+        }
         let (etype, hit, skip) = type_span(gaz, &words[a..b], s.label);
         out.push(Candidate {
             tokens: a + skip..b,
@@ -437,6 +459,23 @@ mod tests {
         );
         assert_eq!(
             typed(g, "President", CoarseType::Per).2,
+            0,
+            "never trims to nothing"
+        );
+    }
+
+    #[test]
+    fn titles_begun_before_a_person_span_are_trimmed_from_it() {
+        let g = shipped();
+        let before = ["Secretary", "of"];
+        assert_eq!(title_overlap(g, &before, &["State", "John", "Kerry"]), 1);
+        assert_eq!(
+            title_overlap(g, &["the", "Foreign"], &["Minister", "Lavrov"]),
+            1
+        );
+        assert_eq!(title_overlap(g, &["met"], &["John", "Kerry"]), 0);
+        assert_eq!(
+            title_overlap(g, &before, &["State"]),
             0,
             "never trims to nothing"
         );

@@ -19,7 +19,8 @@ use super::derive::build_resources;
 use super::features::{atoms, base_features, doc_label_features, Resources, Scratch, TokenAtoms};
 use super::model::{span_margin, spans_to_tags, tags_to_spans, viterbi, ModelData, Stage, NT};
 use super::{tag_type, CoarseType, NerError, NerModel};
-use crate::eval::conll::{chunks, read_conll, ConllDocument};
+use crate::eval::conll::{chunks, read_conll, ConllDocument, ConllSentence};
+use crate::extract::relations::{item_text, ner_tokens, read_conll04};
 
 /// Training settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +41,16 @@ pub struct TrainOptions {
     /// Unlabelled news (JSONL with a `text` field, optionally `.zst`) for word clusters and
     /// casing statistics; none = clusters from the training text only.
     pub unlabelled: Option<PathBuf>,
+    /// Extra training sentences in CoNLL04's JSON format (AP/WSJ news, annotated with
+    /// Peop/Org/Loc/Other), added to the CoNLL-2003 documents so the tagger also learns US
+    /// newswire conventions (full names with titles, "City, State" places, bare surnames).
+    /// Peop/Org/Loc map to PER/ORG/LOC; Other maps to MISC when it is a name (capitalised, no
+    /// digits, not a date word) and is left untagged otherwise (dates and amounts are the
+    /// numeric rules' job). None = CoNLL-2003 only.
+    pub conll04: Option<PathBuf>,
+    /// How many times the CoNLL04 sentences are repeated in the training set (their weight
+    /// against CoNLL-2003's 14k sentences). Default 4 (the shipped model).
+    pub conll04_repeat: usize,
     /// Print progress and per-epoch dev F1 to stderr. Default true.
     pub verbose: bool,
 }
@@ -54,6 +65,8 @@ impl Default for TrainOptions {
             min_feature_count: 2,
             gazetteer_dir: None,
             unlabelled: None,
+            conll04: None,
+            conll04_repeat: 4,
             verbose: true,
         }
     }
@@ -604,6 +617,108 @@ fn set_doc_labels(doc: &mut Doc, tags: &[u8]) {
     doc.xoffs = xo;
 }
 
+/// Date words that CoNLL04 tags `Other` but that are no names (the numeric rules own them).
+const DATE_WORDS: [&str; 31] = [
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// CoNLL04 sentences as one-sentence training documents over the tokens newsmill's NER sees
+/// for them ([`ner_tokens`]: a glued sentence-final period is split off and left outside the
+/// entity), with IOB2 tags in CoNLL-2003's types.
+pub fn conll04_documents(path: &Path) -> Result<Vec<ConllDocument>, NerError> {
+    let items = read_conll04(path).map_err(|e| NerError::Data {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let mut docs = Vec::with_capacity(items.len());
+    for it in &items {
+        let (text, toks) = item_text(it);
+        let nt = ner_tokens(&text, &toks);
+        let words: Vec<&str> = nt.iter().map(|t| t.text(&text)).collect();
+        let mut tags = vec!["O".to_string(); nt.len()];
+        let mut ents = it.entities.clone();
+        ents.sort();
+        for (a, b, ty) in ents {
+            let (cs, ce) = (toks[a].start, toks[b - 1].end);
+            let first = nt.partition_point(|t| t.start < cs);
+            let mut last = nt.partition_point(|t| t.end <= ce);
+            while last > first + 1 && words[last - 1] == "." {
+                last -= 1;
+            }
+            if first >= last {
+                continue;
+            }
+            let span = &words[first..last];
+            let label = match ty.as_str() {
+                "Peop" => "PER",
+                "Org" => "ORG",
+                "Loc" => "LOC",
+                _ if is_misc_name(span) => "MISC",
+                _ => continue,
+            };
+            if tags[first..last].iter().any(|t| t != "O") {
+                continue;
+            }
+            tags[first] = format!("B-{label}");
+            for t in &mut tags[first + 1..last] {
+                *t = format!("I-{label}");
+            }
+        }
+        docs.push(ConllDocument {
+            sentences: vec![ConllSentence {
+                tokens: words.iter().map(|w| (*w).to_string()).collect(),
+                tags,
+            }],
+        });
+    }
+    Ok(docs)
+}
+
+/// Whether a CoNLL04 `Other` span is a name CoNLL-2003 would tag MISC ("Civil War",
+/// "Americans") rather than a date or an amount.
+fn is_misc_name(span: &[&str]) -> bool {
+    let starts_upper = span
+        .first()
+        .and_then(|w| w.chars().next())
+        .is_some_and(char::is_uppercase);
+    let has_digit = span.iter().any(|w| w.chars().any(|c| c.is_ascii_digit()));
+    let date_word = span.iter().any(|w| {
+        let l = w.trim_end_matches('.').to_lowercase();
+        DATE_WORDS.contains(&l.as_str())
+    });
+    starts_upper && !has_digit && !date_word
+}
+
 /// Trains a model on `conll_train`, early-stopping on `conll_dev`, and writes it to `out`.
 pub fn train(
     conll_train: &Path,
@@ -615,7 +730,13 @@ pub fn train(
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let train_docs = read_conll(conll_train).map_err(|e| data_err(conll_train, e))?;
+    let mut train_docs = read_conll(conll_train).map_err(|e| data_err(conll_train, e))?;
+    if let Some(p) = &opts.conll04 {
+        let extra = conll04_documents(p)?;
+        for _ in 0..opts.conll04_repeat.max(1) {
+            train_docs.extend(extra.iter().cloned());
+        }
+    }
     let dev_docs = match conll_dev {
         Some(p) => read_conll(p).map_err(|e| data_err(p, e))?,
         None => Vec::new(),
@@ -766,6 +887,35 @@ const CONF_FIT_RATE: f64 = 1.0;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conll04_sentences_become_tagged_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c04.json");
+        std::fs::write(
+            &p,
+            r#"[{"tokens": ["Betsy", "Ross", "was", "born", "in", "Philadelphia.", "on", "Jan.", "1", ",", "in", "the", "Civil", "War"], "entities": [[0, 2, "Peop"], [5, 6, "Loc"], [7, 9, "Other"], [12, 14, "Other"]], "relations": []}]"#,
+        )
+        .unwrap();
+        let docs = conll04_documents(&p).unwrap();
+        assert_eq!(docs.len(), 1);
+        let s = &docs[0].sentences[0];
+        let pairs: Vec<(&str, &str)> = s
+            .tokens
+            .iter()
+            .map(String::as_str)
+            .zip(s.tags.iter().map(String::as_str))
+            .collect();
+        assert_eq!(pairs[0], ("Betsy", "B-PER"));
+        assert_eq!(pairs[1], ("Ross", "I-PER"));
+        // The glued period is split off and stays outside the place.
+        assert_eq!(pairs[5], ("Philadelphia", "B-LOC"));
+        assert_eq!(pairs[6], (".", "O"));
+        // A date tagged Other is left to the numeric rules; a named event becomes MISC.
+        assert!(pairs[8..10].iter().all(|p| p.1 == "O"), "{pairs:?}");
+        assert_eq!(pairs[13], ("Civil", "B-MISC"));
+        assert_eq!(pairs[14], ("War", "I-MISC"));
+    }
 
     const TINY: &str = "-DOCSTART- -X- O O\n\nPeter NNP I-NP I-PER\nBlackburn NNP I-NP I-PER\nsaw VBD I-VP O\nParis NNP I-NP I-LOC\n. . O O\n\n\
 -DOCSTART- -X- O O\n\nJohn NNP I-NP I-PER\nvisited VBD I-VP O\nLondon NNP I-NP I-LOC\n. . O O\n";

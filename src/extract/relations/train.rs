@@ -44,6 +44,13 @@ pub struct TrainOptions {
     pub ner_spans: bool,
     /// Train on the gold entity spans. Default true.
     pub gold_spans: bool,
+    /// NER model whose spans are trained on with `ner_spans`; None = the built-in one. A
+    /// tagger that never saw the CoNLL04 training sentences gives the realistic, imperfect
+    /// spans the classifier must cope with (the built-in tagger was partly trained on them).
+    pub ner_model: Option<std::path::PathBuf>,
+    /// NER model whose spans the decision margins are tuned on (the dev set); None = the
+    /// built-in one, which is what production runs.
+    pub dev_ner_model: Option<std::path::PathBuf>,
 }
 
 impl Default for TrainOptions {
@@ -53,6 +60,8 @@ impl Default for TrainOptions {
             seed: 7,
             ner_spans: true,
             gold_spans: true,
+            ner_model: None,
+            dev_ner_model: None,
         }
     }
 }
@@ -290,6 +299,18 @@ fn examples(
     out
 }
 
+/// The production extractor with `model` as its NER (None = the built-in model).
+fn load_ner(model: Option<&Path>) -> Result<Extractor, RelError> {
+    let cfg = ExtractConfig {
+        ner_model: model.map(|p| p.display().to_string()).unwrap_or_default(),
+        ..ExtractConfig::default()
+    };
+    Extractor::from_config(&cfg, Path::new(".")).map_err(|e| RelError::BadModel {
+        path: model.map_or_else(|| "<built-in ner>".into(), Path::to_path_buf),
+        reason: e.to_string(),
+    })
+}
+
 fn mention_sets(
     items: &[Conll04Item],
     ner: Option<&Extractor>,
@@ -376,16 +397,14 @@ pub fn train(
 ) -> Result<Report, RelError> {
     let items = read_conll04(train_json)?;
     let ner = if opts.ner_spans {
-        Some(
-            Extractor::from_config(&ExtractConfig::default(), Path::new(".")).map_err(|e| {
-                RelError::BadModel {
-                    path: "<built-in ner>".into(),
-                    reason: e.to_string(),
-                }
-            })?,
-        )
+        Some(load_ner(opts.ner_model.as_deref())?)
     } else {
         None
+    };
+    let dev_ner = match (&ner, &opts.dev_ner_model, &opts.ner_model) {
+        (None, _, _) => None,
+        (Some(_), None, None) => None,
+        (Some(_), p, _) => Some(load_ner(p.as_deref())?),
     };
     let mut all: Vec<Example> =
         mention_sets(&items, ner.as_ref(), opts.gold_spans || ner.is_none())
@@ -418,7 +437,7 @@ pub fn train(
             .iter()
             .map(|it| {
                 let (text, toks) = item_text(it);
-                match &ner {
+                match dev_ner.as_ref().or(ner.as_ref()) {
                     Some(x) => {
                         let nt = ner_tokens(&text, &toks);
                         let m = x
