@@ -13,6 +13,7 @@ use crate::clean::CleanConfig;
 use crate::dedup::DedupConfig;
 use crate::extract::ExtractConfig;
 use crate::read::InputConfig;
+pub use crate::state::StateConfig;
 use crate::write::OutputConfig;
 
 /// Progress display.
@@ -70,16 +71,6 @@ impl RunConfig {
         }
         errs
     }
-}
-
-/// `[state]`: what a run remembers for the next one.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StateConfig {
-    /// State directory: when set, the dedup index is loaded from it before the run (so new
-    /// documents are deduplicated against everything seen before) and saved to it after a
-    /// successful run. Relative to the config file's directory. Default empty: no state.
-    pub dir: String,
 }
 
 /// The whole run configuration, one field per `pipeline.toml` section.
@@ -161,6 +152,12 @@ impl Config {
         problems.extend(self.clean.validate());
         problems.extend(self.dedup.validate());
         problems.extend(self.extract.validate());
+        if self.state.enabled() && self.input.limit > 0 {
+            problems.push(
+                "[input] limit: cannot be used with [state] dir (a partly read file would be recorded as processed)"
+                    .into(),
+            );
+        }
         if problems.is_empty() {
             Ok(())
         } else {
