@@ -29,13 +29,17 @@ use crate::doc::{entity_id_hex, Doc, Reject, Verdict};
 use crate::extract::{Extraction, Extractor};
 use crate::progress::Progress;
 use crate::read::{ReadItem, Source};
-use crate::report::{DedupReport, RunReport, StageReport, Throughput, Totals};
+use crate::report::{DedupReport, IncrementalReport, RunReport, StageReport, Throughput, Totals};
+use crate::state::{
+    EntityRegistry, InputFile, InputStatus, Journal, Manifest, Op, RunRecord, StateDir,
+    ENTITIES_FILE, MANIFEST_FILE,
+};
 use crate::util;
 use crate::write::schema::table;
 use crate::write::{
     DocLabels, DocumentRows, DuplicateRow, DuplicateRows, EntityRow, EntityRows, MentionRows,
     QuoteRow, QuoteRows, RejectRows, RelationRow, RelationRows, SpoolReader, SpoolWriter, Staging,
-    TableWriter,
+    TableWriter, STAGING_PREFIX,
 };
 
 /// The crate version, recorded in reports and Parquet metadata.
@@ -77,7 +81,31 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
 }
 
 /// Name of the dedup index file inside `[state] dir`.
-pub const DEDUP_INDEX_FILE: &str = "dedup-index.bin";
+pub use crate::state::DEDUP_INDEX_FILE;
+
+/// Environment variable naming a failure point at which the run aborts as if killed with
+/// `kill -9` (no cleanup runs). **Test-only**: it exists so the crash-safety tests can stop
+/// a run at a chosen moment; it is read here and nowhere else. Points: `read` (after the
+/// first input batch), `write` (after the first output batch), `staged` (everything staged,
+/// before the commit point), `commit` (commit journal written, first partition moved),
+/// `committed` (every rename done, journal not yet removed).
+pub const FAIL_AT_ENV: &str = "NEWSMILL_FAIL_AT";
+
+fn fail_point(name: &str) {
+    if std::env::var(FAIL_AT_ENV).is_ok_and(|v| v == name) {
+        eprintln!("newsmill: {FAIL_AT_ENV}={name}: aborting here (test-only failure point)");
+        std::process::abort();
+    }
+}
+
+/// What an incremental run knows before it starts: the locked state dir, the manifest and
+/// the input files to process.
+struct Nightly {
+    state: StateDir,
+    manifest: Manifest,
+    todo: Vec<InputFile>,
+    report: IncrementalReport,
+}
 
 #[derive(Default)]
 struct Counters {
@@ -108,17 +136,41 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let wall = Instant::now();
     let cpu0 = util::cpu_secs().unwrap_or(0.0);
     let started = util::unix_secs();
-    let run_id = format!("{}-{}", util::compact_utc(started), std::process::id());
-
-    let source = Source::from_config(&cfg.input, &ctx.base_dir)?;
+    let stamp = util::compact_utc(started);
+    let out_dir = resolve(&ctx.base_dir, &cfg.output.dir);
+    let listed = Source::from_config(&cfg.input, &ctx.base_dir)?;
+    let (nightly, run_id, source) = if cfg.state.enabled() {
+        let dir = resolve(&ctx.base_dir, &cfg.state.dir);
+        let n = open_nightly(&dir, &out_dir, listed.files(), &stamp)?;
+        if n.todo.is_empty() {
+            return Ok(RunReport {
+                newsmill_version: VERSION.to_string(),
+                started_at: util::iso_utc(started),
+                finished_at: util::iso_utc(util::unix_secs()),
+                config_hash: cfg.result_hash(),
+                threads,
+                incremental: Some(IncrementalReport {
+                    nothing_new: true,
+                    ..n.report
+                }),
+                ..RunReport::default()
+            });
+        }
+        let run_id = format!("{:05}-{stamp}", n.manifest.runs.len() + 1);
+        let files = n.todo.iter().map(|f| f.path.clone()).collect();
+        let source = Source::from_files(files, &cfg.input);
+        (Some(n), run_id, source)
+    } else {
+        check_layout(&out_dir, false)?;
+        (None, format!("{stamp}-{}", std::process::id()), listed)
+    };
     let cleaner = Cleaner::from_config(&cfg.clean)?;
     let signer = if cfg.dedup.enabled {
         Some(Signer::from_config(&cfg.dedup)?)
     } else {
         None
     };
-    let state_dir = (!cfg.state.dir.is_empty()).then(|| resolve(&ctx.base_dir, &cfg.state.dir));
-    let index_path = state_dir.as_ref().map(|d| d.join(DEDUP_INDEX_FILE));
+    let index_path = nightly.as_ref().map(|n| n.state.file(DEDUP_INDEX_FILE));
     let mut index = match (&signer, &index_path) {
         (None, _) => None,
         (Some(_), Some(p)) if p.exists() => Some(DedupIndex::load(p, &cfg.dedup)?),
@@ -130,7 +182,6 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     } else {
         None
     };
-    let out_dir = resolve(&ctx.base_dir, &cfg.output.dir);
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
     let staging = Staging::create(&out_dir, &run_id)?;
@@ -139,8 +190,16 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         ("newsmill_version".to_string(), VERSION.to_string()),
         ("newsmill_config_hash".to_string(), config_hash.clone()),
     ];
-    let writer =
-        |name: &'static str| TableWriter::new(staging.table_dir(name), &cfg.output, meta.clone());
+    // One-off runs write whole tables; incremental runs write one `run=<id>` partition per
+    // table (the `entities` snapshot is always whole).
+    let partition = format!("run={run_id}");
+    let writer = |name: &'static str| {
+        let dir = match &nightly {
+            Some(_) if name != table::ENTITIES => staging.table_dir(name).join(&partition),
+            _ => staging.table_dir(name),
+        };
+        TableWriter::new(dir, &cfg.output, meta.clone())
+    };
     let mut rejects_w = writer(table::REJECTS)?;
     let mut c = Counters::default();
 
@@ -251,6 +310,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         rejects_w.write(&reject_rows.into_frame()?)?;
         c.write.secs += t.elapsed().as_secs_f64();
         progress.update(bytes_read.load(Ordering::Relaxed), c.read.docs_in);
+        fail_point("read");
     }
     progress.finish();
     let read_busy = reader
@@ -288,7 +348,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let mut mentions_w = writer(table::MENTIONS)?;
     let mut relations_w = writer(table::RELATIONS)?;
     let mut quotes_w = writer(table::QUOTES)?;
-    let mut entities = EntityAggregates::default();
+    let mut entities = EntityRegistry::default();
     let mut reader = SpoolReader::open(&spool_path, spooled)?;
     let mut progress = Progress::new(
         cfg.run.progress,
@@ -385,7 +445,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
                 mention_rows.push_doc(&d.doc_id, &x.mentions);
                 push_relations(&d.doc_id, x, &mut relation_rows);
                 push_quotes(&d.doc_id, x, &mut quote_rows);
-                entities.add(d, x);
+                entities.add_doc(d.published.as_deref(), &x.mentions);
             }
         }
         c.write.docs_in += rows.len() as u64;
@@ -398,6 +458,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         c.write.secs += t.elapsed().as_secs_f64();
         done += docs.len() as u64;
         progress.update(done, done);
+        fail_point("write");
     }
     if !pending.is_empty() {
         let mut dup_rows = DuplicateRows::default();
@@ -434,7 +495,14 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         );
         let mut entities_w = writer(table::ENTITIES)?;
         let t = Instant::now();
-        entities_w.write(&entities.into_rows().into_frame()?)?;
+        if let Some(n) = &nightly {
+            // The snapshot: everything earlier runs registered plus this run's entities.
+            let path = n.state.file(ENTITIES_FILE);
+            let mut merged = EntityRegistry::load_or_default(&path)?;
+            merged.merge(entities);
+            entities = merged;
+        }
+        entities_w.write(&entity_rows(&entities).into_frame()?)?;
         tables.insert(
             table::ENTITIES.to_string(),
             entities_w.finish(EntityRows::default().into_frame()?)?,
@@ -506,21 +574,225 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
             peak_rss_mb: util::peak_rss_bytes().unwrap_or(0) as f64 / 1e6,
         },
         totals,
+        incremental: nightly.as_ref().map(|n| n.report.clone()),
     };
     let json = serde_json::to_vec_pretty(&report).context("cannot serialise the report")?;
     let committed: Vec<&str> = report.tables.keys().map(String::as_str).collect();
-    staging.commit(&committed, &json)?;
-    // The index is saved only after the tables are committed: a failed run must not make
-    // the next one treat its documents as already seen.
-    if let (Some(ix), Some(p)) = (index.as_ref(), index_path.as_ref()) {
-        ix.save(p).with_context(|| {
-            format!(
-                "tables committed, but the dedup index could not be saved to {}",
-                p.display()
-            )
-        })?;
+    match nightly {
+        None => staging.commit(&committed, &json)?,
+        Some(n) => {
+            let staged = StagedRun {
+                run_id: &report.run_id,
+                tables: &committed,
+                report_json: &json,
+                index: index.as_ref(),
+                entities: extractor.is_some().then_some(&entities),
+                record: run_record(&report),
+            };
+            commit_nightly(n, staging, &out_dir, staged)?;
+        }
     }
     Ok(report)
+}
+
+/// Lock and recover the state dir, load the manifest and decide which inputs to process.
+fn open_nightly(dir: &Path, out_dir: &Path, files: &[PathBuf], stamp: &str) -> Result<Nightly> {
+    let state = StateDir::open(dir, &format!("{stamp}-{}", std::process::id()))?;
+    let recovered =
+        match (&state.rolled_forward, &state.rolled_back) {
+            (Some(r), _) => Some(format!(
+                "finished committing run {r}, which was interrupted (state dir {})",
+                dir.display()
+            )),
+            (None, Some(r)) => {
+                Some(format!(
+            "discarded the uncommitted leftovers of a killed run{} (its inputs count as new)",
+            if r.is_empty() { String::new() } else { format!(" ({r})") }
+        ))
+            }
+            (None, None) => None,
+        };
+    remove_stale_staging(out_dir);
+    check_layout(out_dir, true)?;
+    let manifest = Manifest::load_or_default(&state.file(MANIFEST_FILE))?;
+    let plan = manifest.plan(files)?;
+    let mut report = IncrementalReport {
+        state_dir: dir.display().to_string(),
+        runs_before: manifest.runs.len() as u64,
+        recovered,
+        ..IncrementalReport::default()
+    };
+    let mut todo = Vec::new();
+    for (f, status) in plan {
+        match status {
+            InputStatus::New => {
+                report.files_new += 1;
+                todo.push(f);
+            }
+            InputStatus::Changed => {
+                report.files_changed.push(f.path.display().to_string());
+                todo.push(f);
+            }
+            InputStatus::Unchanged => report.files_skipped += 1,
+            InputStatus::SameContentAs(other) => report
+                .files_same_content
+                .push(format!("{} = {other}", f.path.display())),
+        }
+    }
+    Ok(Nightly {
+        state,
+        manifest,
+        todo,
+        report,
+    })
+}
+
+/// Staging folders of incremental runs (`<seq>-<time>` ids) left by a killed run. Only the
+/// holder of the state lock calls this, so none of them is live.
+fn remove_stale_staging(out_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(out_dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(id) = name.strip_prefix(STAGING_PREFIX) else {
+            continue;
+        };
+        let seq = id.split('-').next().unwrap_or("");
+        if seq.len() == 5 && seq.bytes().all(|b| b.is_ascii_digit()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// One-off and incremental runs must not share an output directory: a one-off run would
+/// replace the nightly partitions, and flat part files would confuse hive-partitioned readers.
+fn check_layout(out_dir: &Path, incremental: bool) -> Result<()> {
+    for t in [
+        table::DOCUMENTS,
+        table::DUPLICATES,
+        table::REJECTS,
+        table::MENTIONS,
+        table::RELATIONS,
+        table::QUOTES,
+    ] {
+        let Ok(entries) = std::fs::read_dir(out_dir.join(t)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if incremental && name.starts_with("part-") {
+                bail!(
+                    "{} holds the tables of a one-off run (no [state] dir); incremental runs need an output directory of their own",
+                    out_dir.display()
+                );
+            }
+            if !incremental && name.starts_with("run=") {
+                bail!(
+                    "{} holds nightly partitions ({}/{name}); set [state] dir to add to them, or choose another output directory",
+                    out_dir.display(),
+                    t
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Everything an incremental run hands to its commit.
+struct StagedRun<'a> {
+    run_id: &'a str,
+    tables: &'a [&'a str],
+    report_json: &'a [u8],
+    index: Option<&'a DedupIndex>,
+    entities: Option<&'a EntityRegistry>,
+    record: RunRecord,
+}
+
+/// Stage the new state next to the staged tables, then switch both through the journal.
+fn commit_nightly(n: Nightly, staging: Staging, out_dir: &Path, run: StagedRun) -> Result<()> {
+    let st = &n.state;
+    let mut manifest = n.manifest;
+    for f in &n.todo {
+        manifest.record(f, run.run_id);
+    }
+    manifest.runs.push(run.record);
+    if let Some(ix) = run.index {
+        ix.save(st.next_file(DEDUP_INDEX_FILE))?;
+    }
+    if let Some(reg) = run.entities {
+        reg.save(&st.next_file(ENTITIES_FILE))?;
+    }
+    manifest.save(&st.next_file(MANIFEST_FILE))?;
+    let report_path = staging.scratch("report.json");
+    std::fs::write(&report_path, run.report_json)
+        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    staging.sync()?;
+    fail_point("staged");
+
+    let sdir = staging.disarm();
+    let partition = format!("run={}", run.run_id);
+    let mut ops = Vec::new();
+    for t in run.tables {
+        if *t == table::ENTITIES {
+            ops.push(Op::Replace {
+                from: sdir.join(t),
+                to: out_dir.join(t),
+                trash: sdir.join(".previous").join(t),
+            });
+        } else {
+            ops.push(Op::Move {
+                from: sdir.join(t).join(&partition),
+                to: out_dir.join(t).join(&partition),
+            });
+        }
+    }
+    ops.push(Op::Move {
+        from: report_path,
+        to: out_dir.join("report.json"),
+    });
+    for name in [DEDUP_INDEX_FILE, ENTITIES_FILE, MANIFEST_FILE] {
+        let next = st.next_file(name);
+        if next.exists() {
+            ops.push(Op::Move {
+                from: next,
+                to: st.file(name),
+            });
+        }
+    }
+    let journal = Journal {
+        run_id: run.run_id.to_string(),
+        ops,
+        cleanup: vec![sdir],
+    };
+    let last = journal.ops.len() - 1;
+    journal
+        .commit(st.dir(), |i| {
+            if i == 0 {
+                fail_point("commit");
+            }
+            if i == last {
+                fail_point("committed");
+            }
+        })
+        .context("the commit journal could not be applied; the next run will finish it")?;
+    Ok(())
+}
+
+/// The manifest's line for a finished run.
+fn run_record(r: &RunReport) -> RunRecord {
+    RunRecord {
+        run_id: r.run_id.clone(),
+        started_at: r.started_at.clone(),
+        finished_at: r.finished_at.clone(),
+        inputs: r.input_files.len() as u64,
+        docs_in: r.totals.input_records,
+        kept: r.totals.kept,
+        duplicates: r.totals.duplicates,
+        rejected: r.totals.rejected,
+        config_hash: r.config_hash.clone(),
+        wall_secs: r.throughput.wall_secs,
+    }
 }
 
 /// Learn per-source furniture from the first `[clean] repeated_sample_docs` documents.
@@ -550,63 +822,23 @@ fn learn_furniture(cfg: &Config, source: &Source, cleaner: &Cleaner) -> Furnitur
     learner.finish(cfg.clean.repeated_min_docs, cfg.clean.repeated_min_share)
 }
 
-/// Per-entity totals over the run's kept documents. Its size grows with the number of
-/// distinct entities, not with the corpus.
-#[derive(Default)]
-struct EntityAggregates {
-    by_id: BTreeMap<u64, EntityAgg>,
-}
-
-struct EntityAgg {
-    row: EntityRow,
-    aliases: std::collections::BTreeSet<String>,
-}
-
-impl EntityAggregates {
-    fn add(&mut self, doc: &Doc, x: &Extraction) {
-        let mut seen = std::collections::BTreeSet::new();
-        for m in &x.mentions {
-            let e = &m.entity;
-            let agg = self.by_id.entry(e.id).or_insert_with(|| EntityAgg {
-                row: EntityRow {
-                    entity_id: entity_id_hex(e.id),
-                    name: e.name.clone(),
-                    etype: e.etype.as_str(),
-                    aliases: Vec::new(),
-                    n_mentions: 0,
-                    n_docs: 0,
-                    first_seen: None,
-                    last_seen: None,
-                    geo: e.geo.clone(),
-                },
-                aliases: Default::default(),
-            });
-            agg.row.n_mentions += 1;
-            if m.text != agg.row.name {
-                agg.aliases.insert(m.text.clone());
-            }
-            if seen.insert(e.id) {
-                agg.row.n_docs += 1;
-                if let Some(p) = doc.published.as_deref() {
-                    if agg.row.first_seen.as_deref().is_none_or(|f| p < f) {
-                        agg.row.first_seen = Some(p.to_string());
-                    }
-                    if agg.row.last_seen.as_deref().is_none_or(|l| p > l) {
-                        agg.row.last_seen = Some(p.to_string());
-                    }
-                }
-            }
-        }
+/// The `entities` table from a registry, in entity id order.
+fn entity_rows(reg: &EntityRegistry) -> EntityRows {
+    let mut rows = EntityRows::default();
+    for (id, e) in &reg.by_id {
+        rows.push(EntityRow {
+            entity_id: entity_id_hex(*id),
+            name: e.name.clone(),
+            etype: e.etype.as_str(),
+            aliases: e.aliases(),
+            n_mentions: e.n_mentions,
+            n_docs: e.n_docs,
+            first_seen: e.first_seen.clone(),
+            last_seen: e.last_seen.clone(),
+            geo: e.geo.clone(),
+        });
     }
-
-    fn into_rows(self) -> EntityRows {
-        let mut rows = EntityRows::default();
-        for (_, mut a) in self.by_id {
-            a.row.aliases = a.aliases.into_iter().collect();
-            rows.push(a.row);
-        }
-        rows
-    }
+    rows
 }
 
 /// Relation rows of one document: mention indices become canonical entity ids and names.
@@ -666,4 +898,102 @@ fn doc_meta(d: &Doc) -> DocMeta {
         n_chars: d.text.chars().count() as u64,
         published: d.published.clone(),
     }
+}
+
+/// The text `newsmill status` prints: the runs recorded in `[state] dir`, the state's size
+/// and how to read every night at once. Read-only: it takes no lock.
+pub fn status(cfg: &Config, ctx: &RunContext) -> Result<String> {
+    use std::fmt::Write as _;
+    let out_dir = resolve(&ctx.base_dir, &cfg.output.dir);
+    let mut s = String::new();
+    if !cfg.state.enabled() {
+        writeln!(
+            s,
+            "no [state] dir configured: runs are one-off and keep no history.\n\
+             The last run's tables are in {} (report.json has its counts).\n\
+             Set [state] dir (e.g. \"out/.state\") for incremental nightly runs.",
+            out_dir.display()
+        )?;
+        return Ok(s);
+    }
+    let dir = resolve(&ctx.base_dir, &cfg.state.dir);
+    let manifest = Manifest::load_or_default(&dir.join(MANIFEST_FILE))?;
+    writeln!(s, "state dir: {}", dir.display())?;
+    writeln!(s, "output:    {}", out_dir.display())?;
+    if dir.join(crate::state::LOCK_FILE).exists() {
+        let owner = std::fs::read_to_string(dir.join(crate::state::LOCK_FILE)).unwrap_or_default();
+        writeln!(s, "locked by: {}", owner.trim().replace('\n', ", "))?;
+    }
+    if dir.join(crate::state::JOURNAL_FILE).exists() {
+        writeln!(
+            s,
+            "a commit was interrupted; the next run finishes it before doing anything else"
+        )?;
+    }
+    writeln!(
+        s,
+        "\n{} runs, {} input files processed",
+        manifest.runs.len(),
+        manifest.inputs.len()
+    )?;
+    if !manifest.runs.is_empty() {
+        writeln!(
+            s,
+            "{:<24} {:<20} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8}",
+            "run", "finished (UTC)", "inputs", "docs in", "kept", "dup", "rejected", "secs"
+        )?;
+        for r in &manifest.runs {
+            writeln!(
+                s,
+                "{:<24} {:<20} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8.1}",
+                r.run_id,
+                r.finished_at,
+                r.inputs,
+                r.docs_in,
+                r.kept,
+                r.duplicates,
+                r.rejected,
+                r.wall_secs
+            )?;
+        }
+        let t = |f: fn(&RunRecord) -> u64| manifest.runs.iter().map(f).sum::<u64>();
+        writeln!(
+            s,
+            "{:<24} {:<20} {:>6} {:>9} {:>9} {:>9} {:>9}",
+            "total",
+            "",
+            t(|r| r.inputs),
+            t(|r| r.docs_in),
+            t(|r| r.kept),
+            t(|r| r.duplicates),
+            t(|r| r.rejected)
+        )?;
+    }
+    let size = crate::state::dir_size(&dir);
+    let seen = manifest
+        .runs
+        .iter()
+        .map(|r| r.kept + r.duplicates)
+        .sum::<u64>();
+    writeln!(s, "\nstate size: {size} bytes")?;
+    for name in [DEDUP_INDEX_FILE, ENTITIES_FILE, MANIFEST_FILE] {
+        if let Ok(m) = std::fs::metadata(dir.join(name)) {
+            writeln!(s, "  {name:<16} {:>12} bytes", m.len())?;
+        }
+    }
+    if seen > 0 {
+        writeln!(
+            s,
+            "  {:.0} bytes per document seen ({seen} kept or duplicate)",
+            size as f64 / seen as f64
+        )?;
+    }
+    let o = out_dir.display();
+    writeln!(
+        s,
+        "\nRead every night at once (hive partitions: each table has a `run` column):\n\
+         \n  # Python, polars\n  import polars as pl\n  docs = pl.scan_parquet(\"{o}/documents/*/*.parquet\", hive_partitioning=True)\n  docs.group_by(\"run\").len().sort(\"run\").collect()\n  entities = pl.read_parquet(\"{o}/entities/*.parquet\")  # merged snapshot, no run column\n\
+         \n  -- DuckDB\n  SELECT run, count(*) FROM read_parquet('{o}/documents/*/*.parquet', hive_partitioning = true)\n  GROUP BY run ORDER BY run;\n  SELECT m.*, e.name FROM read_parquet('{o}/mentions/*/*.parquet', hive_partitioning = true) m\n  JOIN read_parquet('{o}/entities/*.parquet') e USING (entity_id);"
+    )?;
+    Ok(s)
 }
