@@ -101,9 +101,12 @@ fn state_index_dedups_against_earlier_runs() {
     assert_eq!(report(&w.join("out2"))["dedup"]["index_docs_before"], 1);
 
     // A damaged index is an error naming the file, never a silent reset.
+    // (A night with new input: a rerun of night2 would be "nothing new" and load no index.)
     std::fs::write(w.join("state/dedup-index.bin"), b"not an index at all").unwrap();
+    let third = lines.iter().find(|l| l.contains("\"nw-001\"")).unwrap();
+    w.write("night3/c.jsonl", format!("{third}\n"));
     let out = w.newsmill(&[
-        "run", "-q", "-c", c, "--input", "night2", "--output", "out3",
+        "run", "-q", "-c", c, "--input", "night3", "--output", "out3",
     ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
