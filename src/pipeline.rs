@@ -31,8 +31,8 @@ use crate::progress::Progress;
 use crate::read::{ReadItem, Source};
 use crate::report::{DedupReport, IncrementalReport, RunReport, StageReport, Throughput, Totals};
 use crate::state::{
-    EntityRegistry, InputFile, InputStatus, Journal, Manifest, Op, RunRecord, StateDir,
-    ENTITIES_FILE, MANIFEST_FILE,
+    lookup_doc_ids, save_doc_ids, EntityRegistry, InputFile, InputStatus, Journal, Manifest, Op,
+    RunRecord, StateDir, DOC_IDS_DIR, ENTITIES_FILE, MANIFEST_FILE,
 };
 use crate::util;
 use crate::write::schema::table;
@@ -363,6 +363,8 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     // representative (keep = longest/earliest) waits in `pending` until the end.
     let mut kept_ids: std::collections::HashMap<u64, String> = Default::default();
     let mut pending: Vec<(DuplicateRow, u64)> = Vec::new();
+    // Incremental runs remember every kept doc's id, for copies found on later nights.
+    let mut run_doc_ids: Vec<(u64, String)> = Vec::new();
     loop {
         let docs = reader.next_batch(batch_size)?;
         if docs.is_empty() {
@@ -401,6 +403,8 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
             keep.push(a.keep);
             if !a.keep {
                 duplicates += 1;
+            } else if nightly.is_some() {
+                run_doc_ids.push((doc_meta(d).key, d.doc_id.clone()));
             }
         }
         c.dedup.docs_out += keep.iter().filter(|k| **k).count() as u64;
@@ -462,9 +466,21 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     }
     if !pending.is_empty() {
         let mut dup_rows = DuplicateRows::default();
+        // Still unknown after this run: the representative was kept by an earlier run.
+        let earlier: std::collections::BTreeSet<u64> = pending
+            .iter()
+            .map(|(_, k)| *k)
+            .filter(|k| !kept_ids.contains_key(k))
+            .collect();
+        let earlier_ids = match &nightly {
+            Some(n) => lookup_doc_ids(n.state.dir(), &earlier)?,
+            None => Default::default(),
+        };
         for (mut row, kept_key) in pending {
-            // Still unknown: the representative was kept by an earlier run (see [state]).
-            row.kept_doc_id = kept_ids.get(&kept_key).cloned();
+            row.kept_doc_id = kept_ids
+                .get(&kept_key)
+                .or_else(|| earlier_ids.get(&kept_key))
+                .cloned();
             dup_rows.push(row);
         }
         duplicates_w.write(&dup_rows.into_frame()?)?;
@@ -588,6 +604,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
                 index: index.as_ref(),
                 entities: extractor.is_some().then_some(&entities),
                 record: run_record(&report),
+                doc_ids: &run_doc_ids,
             };
             commit_nightly(n, staging, &out_dir, staged)?;
         }
@@ -707,6 +724,7 @@ struct StagedRun<'a> {
     index: Option<&'a DedupIndex>,
     entities: Option<&'a EntityRegistry>,
     record: RunRecord,
+    doc_ids: &'a [(u64, String)],
 }
 
 /// Stage the new state next to the staged tables, then switch both through the journal.
@@ -724,6 +742,8 @@ fn commit_nightly(n: Nightly, staging: Staging, out_dir: &Path, run: StagedRun) 
         reg.save(&st.next_file(ENTITIES_FILE))?;
     }
     manifest.save(&st.next_file(MANIFEST_FILE))?;
+    let ids_name = format!("{DOC_IDS_DIR}-{}.bin", run.run_id);
+    save_doc_ids(&st.next_file(&ids_name), run.doc_ids)?;
     let report_path = staging.scratch("report.json");
     std::fs::write(&report_path, run.report_json)
         .with_context(|| format!("cannot write {}", report_path.display()))?;
@@ -750,6 +770,10 @@ fn commit_nightly(n: Nightly, staging: Staging, out_dir: &Path, run: StagedRun) 
     ops.push(Op::Move {
         from: report_path,
         to: out_dir.join("report.json"),
+    });
+    ops.push(Op::Move {
+        from: st.next_file(&ids_name),
+        to: st.file(DOC_IDS_DIR).join(format!("{}.bin", run.run_id)),
     });
     for name in [DEDUP_INDEX_FILE, ENTITIES_FILE, MANIFEST_FILE] {
         let next = st.next_file(name);

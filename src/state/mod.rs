@@ -6,6 +6,8 @@
 //!   deduplicated against everything seen before;
 //! - `entities.bin`: the [`EntityRegistry`], from which the `entities` table is rewritten
 //!   as a merged snapshot after each run;
+//! - `doc-ids/<run_id>.bin`: the ids of each run's kept documents, so a copy found later can
+//!   name its representative;
 //! - `manifest.bin`: the [`Manifest`] of processed input files and the log of runs;
 //! - `LOCK` while a run holds the directory ([`StateLock`]); `commit.journal` only while a
 //!   run commits ([`Journal`]).
@@ -18,6 +20,7 @@
 
 mod codec;
 mod config;
+mod doc_ids;
 mod journal;
 mod lock;
 mod manifest;
@@ -26,6 +29,7 @@ mod registry;
 use std::path::{Path, PathBuf};
 
 pub use config::StateConfig;
+pub use doc_ids::{lookup_doc_ids, save_doc_ids, DOC_IDS_DIR};
 pub use journal::{Journal, Op, JOURNAL_FILE};
 pub use lock::{StateLock, LOCK_FILE};
 pub use manifest::{hash_file, InputFile, InputRecord, InputStatus, Manifest, RunRecord};
