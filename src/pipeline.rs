@@ -11,6 +11,12 @@
 //! Before pass 1, when `[clean] repeated_lines` is on, a bounded sample of the input is read
 //! to learn per-source furniture. Batches are processed with order-preserving parallel maps,
 //! so output is byte-identical for any thread count.
+//!
+//! With `[state] dir` set a run is incremental (see `state/`): the state dir is locked and
+//! recovered first, only input files missing from its manifest are read, the dedup index
+//! and entity registry of earlier runs are loaded, tables are written as `run=<run_id>`
+//! partitions (the `entities` snapshot whole), and output + new state are published together
+//! by the commit journal. Without it a run is one-off: whole tables, replaced atomically.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -1004,6 +1010,15 @@ pub fn status(cfg: &Config, ctx: &RunContext) -> Result<String> {
         if let Ok(m) = std::fs::metadata(dir.join(name)) {
             writeln!(s, "  {name:<16} {:>12} bytes", m.len())?;
         }
+    }
+    let ids = dir.join(DOC_IDS_DIR);
+    if ids.exists() {
+        writeln!(
+            s,
+            "  {:<16} {:>12} bytes",
+            format!("{DOC_IDS_DIR}/"),
+            crate::state::dir_size(&ids)
+        )?;
     }
     if seen > 0 {
         writeln!(
