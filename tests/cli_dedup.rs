@@ -94,8 +94,8 @@ fn state_index_dedups_against_earlier_runs() {
     assert_eq!(strs(&dups, "doc_id"), ["vt-dup-001"]);
     assert_eq!(
         strings(&dups, "kept_doc_id"),
-        [None],
-        "kept by an earlier run"
+        [Some("hg-002".to_string())],
+        "kept by an earlier run, named through the state's doc ids"
     );
     assert_eq!(read_table(&w.join("out2"), "documents").height(), 0);
     assert_eq!(report(&w.join("out2"))["dedup"]["index_docs_before"], 1);
