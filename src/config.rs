@@ -223,6 +223,16 @@ mod tests {
     }
 
     #[test]
+    fn limit_cannot_be_combined_with_state() {
+        let err = Config::from_toml(
+            "[input]\nlimit = 5\n[state]\ndir = \"s\"\n",
+            Path::new("p.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("[input] limit"), "{err}");
+    }
+
+    #[test]
     fn hash_ignores_threads_and_paths() {
         let a = Config::default();
         let mut b = a.clone();

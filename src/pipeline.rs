@@ -147,7 +147,14 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let listed = Source::from_config(&cfg.input, &ctx.base_dir)?;
     let (nightly, run_id, source) = if cfg.state.enabled() {
         let dir = resolve(&ctx.base_dir, &cfg.state.dir);
-        let n = open_nightly(&dir, &out_dir, listed.files(), &stamp)?;
+        let mut n = open_nightly(&dir, &out_dir, listed.files(), &stamp)?;
+        let hash = cfg.result_hash();
+        n.report.config_changed_from = n
+            .manifest
+            .runs
+            .last()
+            .map(|r| r.config_hash.clone())
+            .filter(|h| *h != hash);
         if n.todo.is_empty() {
             return Ok(RunReport {
                 newsmill_version: VERSION.to_string(),

@@ -95,6 +95,9 @@ pub struct IncrementalReport {
     pub nothing_new: bool,
     /// What opening the state dir repaired after a killed run, if anything.
     pub recovered: Option<String>,
+    /// The previous run's config hash, when it differs from this run's: earlier partitions
+    /// were made with other settings.
+    pub config_changed_from: Option<String>,
 }
 
 /// Everything a run reports.
@@ -146,6 +149,12 @@ impl RunReport {
         if let Some(inc) = &self.incremental {
             if let Some(r) = &inc.recovered {
                 s.push_str(&format!("newsmill: {r}\n"));
+            }
+            if let Some(h) = &inc.config_changed_from {
+                s.push_str(&format!(
+                    "newsmill: note: result-affecting settings changed since the last run (config {h} -> {}); earlier partitions keep the old settings\n",
+                    self.config_hash
+                ));
             }
             if inc.nothing_new {
                 s.push_str(&format!(

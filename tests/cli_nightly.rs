@@ -196,6 +196,16 @@ fn rerun_of_a_night_is_a_no_op_and_status_lists_the_runs() {
         "{text}"
     );
     assert!(text.contains("hive_partitioning"), "{text}");
+
+    // A changed setting is pointed out, not silently mixed in.
+    let changed = std::fs::read_to_string(&c).unwrap() + "[clean]\nmin_words = 20\n";
+    w.write("p.toml", changed);
+    let again = w.newsmill_ok(&["run", "-c", &c]);
+    assert!(
+        stderr(&again).contains("settings changed since the last run"),
+        "{}",
+        stderr(&again)
+    );
     assert_eq!(report(&w.join("out"))["totals"]["balanced"], true);
 }
 
