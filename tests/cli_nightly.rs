@@ -479,3 +479,39 @@ fn reuters_three_nights_keep_entity_ids_and_mentions() {
     );
     assert!(read_table(&n.join("out"), "entities").height() > 100);
 }
+
+#[test]
+fn a_first_night_killed_before_its_commit_leaves_no_trace() {
+    let w = Workdir::new();
+    let c = config(&w, "p.toml", true, false);
+    night(&w, "a.jsonl", &sample_lines()[..20]);
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_newsmill"))
+        .args(["run", "-c", &c])
+        .env("NEWSMILL_FAIL_AT", "staged")
+        .current_dir(w.path())
+        .output()
+        .unwrap();
+    assert!(!killed.status.success());
+    assert!(
+        !w.join("out/documents").exists(),
+        "a partition became visible"
+    );
+    let st = w.newsmill_ok(&["status", "-c", &c]);
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(
+        text.contains("0 runs") && text.contains("locked by"),
+        "{text}"
+    );
+    let rerun = w.newsmill_ok(&["run", "-c", &c]);
+    assert!(stderr(&rerun).contains("discarded the uncommitted leftovers"));
+    assert_eq!(partitions(&w.join("out"), "documents").len(), 1);
+}
+
+#[test]
+fn status_without_state_explains_one_off_runs() {
+    let w = Workdir::new();
+    let c = config(&w, "p.toml", false, false);
+    let st = w.newsmill_ok(&["status", "-c", &c]);
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(text.contains("no [state] dir configured"), "{text}");
+}
