@@ -35,7 +35,7 @@ use crate::doc::{entity_id_hex, Doc, Reject, Verdict};
 use crate::extract::{Extraction, Extractor};
 use crate::progress::Progress;
 use crate::read::{ReadItem, Source};
-use crate::report::{DedupReport, IncrementalReport, RunReport, StageReport, Throughput, Totals};
+use crate::report::{DedupReport, RunReport, StageReport, Throughput, Totals};
 use crate::state::{lookup_doc_ids, EntityRegistry, ENTITIES_FILE};
 use crate::util;
 use crate::write::schema::table;
@@ -88,7 +88,9 @@ pub use crate::state::DEDUP_INDEX_FILE;
 
 mod nightly;
 
-use nightly::{check_layout, commit_nightly, fail_point, open_nightly, run_record, StagedRun};
+use nightly::{
+    check_layout, commit_nightly, fail_point, nothing_new, open_nightly, run_record, StagedRun,
+};
 pub use nightly::{status, FAIL_AT_ENV};
 
 #[derive(Default)]
@@ -125,27 +127,9 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let listed = Source::from_config(&cfg.input, &ctx.base_dir)?;
     let (nightly, run_id, source) = if cfg.state.enabled() {
         let dir = resolve(&ctx.base_dir, &cfg.state.dir);
-        let mut n = open_nightly(&dir, &out_dir, listed.files(), &stamp)?;
-        let hash = cfg.result_hash();
-        n.report.config_changed_from = n
-            .manifest
-            .runs
-            .last()
-            .map(|r| r.config_hash.clone())
-            .filter(|h| *h != hash);
+        let n = open_nightly(&dir, &out_dir, listed.files(), &stamp, &cfg.result_hash())?;
         if n.todo.is_empty() {
-            return Ok(RunReport {
-                newsmill_version: VERSION.to_string(),
-                started_at: util::iso_utc(started),
-                finished_at: util::iso_utc(util::unix_secs()),
-                config_hash: cfg.result_hash(),
-                threads,
-                incremental: Some(IncrementalReport {
-                    nothing_new: true,
-                    ..n.report
-                }),
-                ..RunReport::default()
-            });
+            return Ok(nothing_new(cfg, n.report, started, threads));
         }
         let run_id = format!("{:05}-{stamp}", n.manifest.runs.len() + 1);
         let files = n.todo.iter().map(|f| f.path.clone()).collect();

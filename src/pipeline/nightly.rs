@@ -15,6 +15,7 @@ use crate::state::{
     save_doc_ids, EntityRegistry, InputFile, InputStatus, Journal, Manifest, Op, RunRecord,
     StateDir, DOC_IDS_DIR, ENTITIES_FILE, MANIFEST_FILE,
 };
+use crate::util;
 use crate::write::schema::table;
 use crate::write::{Staging, STAGING_PREFIX};
 
@@ -48,6 +49,7 @@ pub(super) fn open_nightly(
     out_dir: &Path,
     files: &[PathBuf],
     stamp: &str,
+    config_hash: &str,
 ) -> Result<Nightly> {
     let state = StateDir::open(dir, &format!("{stamp}-{}", std::process::id()))?;
     let recovered =
@@ -72,6 +74,11 @@ pub(super) fn open_nightly(
         state_dir: dir.display().to_string(),
         runs_before: manifest.runs.len() as u64,
         recovered,
+        config_changed_from: manifest
+            .runs
+            .last()
+            .map(|r| r.config_hash.clone())
+            .filter(|h| h != config_hash),
         ..IncrementalReport::default()
     };
     let mut todo = Vec::new();
@@ -97,6 +104,27 @@ pub(super) fn open_nightly(
         todo,
         report,
     })
+}
+
+/// The report of a run that found nothing to process: outputs and state stay untouched.
+pub(super) fn nothing_new(
+    cfg: &Config,
+    report: IncrementalReport,
+    started: u64,
+    threads: usize,
+) -> RunReport {
+    RunReport {
+        newsmill_version: super::VERSION.to_string(),
+        started_at: util::iso_utc(started),
+        finished_at: util::iso_utc(util::unix_secs()),
+        config_hash: cfg.result_hash(),
+        threads,
+        incremental: Some(IncrementalReport {
+            nothing_new: true,
+            ..report
+        }),
+        ..RunReport::default()
+    }
 }
 
 /// Staging folders of incremental runs (`<seq>-<time>` ids) left by a killed run. Only the
