@@ -13,6 +13,7 @@ use crate::clean::CleanConfig;
 use crate::dedup::DedupConfig;
 use crate::extract::ExtractConfig;
 use crate::read::InputConfig;
+pub use crate::state::StateConfig;
 use crate::write::OutputConfig;
 
 /// Progress display.
@@ -70,16 +71,6 @@ impl RunConfig {
         }
         errs
     }
-}
-
-/// `[state]`: what a run remembers for the next one.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StateConfig {
-    /// State directory: when set, the dedup index is loaded from it before the run (so new
-    /// documents are deduplicated against everything seen before) and saved to it after a
-    /// successful run. Relative to the config file's directory. Default empty: no state.
-    pub dir: String,
 }
 
 /// The whole run configuration, one field per `pipeline.toml` section.
@@ -161,6 +152,12 @@ impl Config {
         problems.extend(self.clean.validate());
         problems.extend(self.dedup.validate());
         problems.extend(self.extract.validate());
+        if self.state.enabled() && self.input.limit > 0 {
+            problems.push(
+                "[input] limit: cannot be used with [state] dir (a partly read file would be recorded as processed)"
+                    .into(),
+            );
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -223,6 +220,16 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("[clean] max_non_letter_ratio"), "{msg}");
         assert!(msg.contains("[run] batch_size"), "{msg}");
+    }
+
+    #[test]
+    fn limit_cannot_be_combined_with_state() {
+        let err = Config::from_toml(
+            "[input]\nlimit = 5\n[state]\ndir = \"s\"\n",
+            Path::new("p.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("[input] limit"), "{err}");
     }
 
     #[test]

@@ -32,5 +32,6 @@ pub mod pipeline;
 pub mod progress;
 pub mod read;
 pub mod report;
+pub mod state;
 pub mod util;
 pub mod write;

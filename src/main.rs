@@ -30,6 +30,13 @@ enum Command {
     /// Train a model shipped in data/models/.
     #[command(subcommand)]
     Train(TrainCommand),
+    /// Show the runs recorded in `[state] dir`, the state's size, and how to read every
+    /// night's partitions at once from polars or DuckDB.
+    Status {
+        /// Config file; default ./pipeline.toml when it exists, else built-in defaults.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
     /// Print the effective configuration (defaults merged with the config file) as TOML.
     Config {
         /// Config file; default ./pipeline.toml when it exists, else built-in defaults.
@@ -266,6 +273,12 @@ fn cmd_run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+fn cmd_status(config: Option<&Path>) -> Result<()> {
+    let (cfg, ctx) = load_config(config).map_err(usage)?;
+    print!("{}", pipeline::status(&cfg, &ctx)?);
+    Ok(())
+}
+
 fn usage(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::Error::new(UsageErrorWrap(e.to_string()))
 }
@@ -446,6 +459,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd_run(args),
         Command::Eval(e) => cmd_eval(e),
         Command::Train(t) => cmd_train(t),
+        Command::Status { config } => cmd_status(config.as_deref()),
         Command::Config { config } => load_config(config.as_deref())
             .map(|(cfg, _)| print!("{}", cfg.to_toml()))
             .map_err(usage),

@@ -11,6 +11,12 @@
 //! Before pass 1, when `[clean] repeated_lines` is on, a bounded sample of the input is read
 //! to learn per-source furniture. Batches are processed with order-preserving parallel maps,
 //! so output is byte-identical for any thread count.
+//!
+//! With `[state] dir` set a run is incremental (see `state/`): the state dir is locked and
+//! recovered first, only input files missing from its manifest are read, the dedup index
+//! and entity registry of earlier runs are loaded, tables are written as `run=<run_id>`
+//! partitions (the `entities` snapshot whole), and output + new state are published together
+//! by the commit journal. Without it a run is one-off: whole tables, replaced atomically.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +36,7 @@ use crate::extract::{Extraction, Extractor};
 use crate::progress::Progress;
 use crate::read::{ReadItem, Source};
 use crate::report::{DedupReport, RunReport, StageReport, Throughput, Totals};
+use crate::state::{lookup_doc_ids, EntityRegistry, ENTITIES_FILE};
 use crate::util;
 use crate::write::schema::table;
 use crate::write::{
@@ -77,7 +84,14 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
 }
 
 /// Name of the dedup index file inside `[state] dir`.
-pub const DEDUP_INDEX_FILE: &str = "dedup-index.bin";
+pub use crate::state::DEDUP_INDEX_FILE;
+
+mod nightly;
+
+use nightly::{
+    check_layout, commit_nightly, fail_point, nothing_new, open_nightly, run_record, StagedRun,
+};
+pub use nightly::{status, FAIL_AT_ENV};
 
 #[derive(Default)]
 struct Counters {
@@ -108,17 +122,30 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let wall = Instant::now();
     let cpu0 = util::cpu_secs().unwrap_or(0.0);
     let started = util::unix_secs();
-    let run_id = format!("{}-{}", util::compact_utc(started), std::process::id());
-
-    let source = Source::from_config(&cfg.input, &ctx.base_dir)?;
+    let stamp = util::compact_utc(started);
+    let out_dir = resolve(&ctx.base_dir, &cfg.output.dir);
+    let listed = Source::from_config(&cfg.input, &ctx.base_dir)?;
+    let (nightly, run_id, source) = if cfg.state.enabled() {
+        let dir = resolve(&ctx.base_dir, &cfg.state.dir);
+        let n = open_nightly(&dir, &out_dir, listed.files(), &stamp, &cfg.result_hash())?;
+        if n.todo.is_empty() {
+            return Ok(nothing_new(cfg, n.report, started, threads));
+        }
+        let run_id = format!("{:05}-{stamp}", n.manifest.runs.len() + 1);
+        let files = n.todo.iter().map(|f| f.path.clone()).collect();
+        let source = Source::from_files(files, &cfg.input);
+        (Some(n), run_id, source)
+    } else {
+        check_layout(&out_dir, false)?;
+        (None, format!("{stamp}-{}", std::process::id()), listed)
+    };
     let cleaner = Cleaner::from_config(&cfg.clean)?;
     let signer = if cfg.dedup.enabled {
         Some(Signer::from_config(&cfg.dedup)?)
     } else {
         None
     };
-    let state_dir = (!cfg.state.dir.is_empty()).then(|| resolve(&ctx.base_dir, &cfg.state.dir));
-    let index_path = state_dir.as_ref().map(|d| d.join(DEDUP_INDEX_FILE));
+    let index_path = nightly.as_ref().map(|n| n.state.file(DEDUP_INDEX_FILE));
     let mut index = match (&signer, &index_path) {
         (None, _) => None,
         (Some(_), Some(p)) if p.exists() => Some(DedupIndex::load(p, &cfg.dedup)?),
@@ -130,7 +157,6 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     } else {
         None
     };
-    let out_dir = resolve(&ctx.base_dir, &cfg.output.dir);
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
     let staging = Staging::create(&out_dir, &run_id)?;
@@ -139,8 +165,16 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         ("newsmill_version".to_string(), VERSION.to_string()),
         ("newsmill_config_hash".to_string(), config_hash.clone()),
     ];
-    let writer =
-        |name: &'static str| TableWriter::new(staging.table_dir(name), &cfg.output, meta.clone());
+    // One-off runs write whole tables; incremental runs write one `run=<id>` partition per
+    // table (the `entities` snapshot is always whole).
+    let partition = format!("run={run_id}");
+    let writer = |name: &'static str| {
+        let dir = match &nightly {
+            Some(_) if name != table::ENTITIES => staging.table_dir(name).join(&partition),
+            _ => staging.table_dir(name),
+        };
+        TableWriter::new(dir, &cfg.output, meta.clone())
+    };
     let mut rejects_w = writer(table::REJECTS)?;
     let mut c = Counters::default();
 
@@ -251,6 +285,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         rejects_w.write(&reject_rows.into_frame()?)?;
         c.write.secs += t.elapsed().as_secs_f64();
         progress.update(bytes_read.load(Ordering::Relaxed), c.read.docs_in);
+        fail_point("read");
     }
     progress.finish();
     let read_busy = reader
@@ -288,7 +323,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let mut mentions_w = writer(table::MENTIONS)?;
     let mut relations_w = writer(table::RELATIONS)?;
     let mut quotes_w = writer(table::QUOTES)?;
-    let mut entities = EntityAggregates::default();
+    let mut entities = EntityRegistry::default();
     let mut reader = SpoolReader::open(&spool_path, spooled)?;
     let mut progress = Progress::new(
         cfg.run.progress,
@@ -303,6 +338,8 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     // representative (keep = longest/earliest) waits in `pending` until the end.
     let mut kept_ids: std::collections::HashMap<u64, String> = Default::default();
     let mut pending: Vec<(DuplicateRow, u64)> = Vec::new();
+    // Incremental runs remember every kept doc's id, for copies found on later nights.
+    let mut run_doc_ids: Vec<(u64, String)> = Vec::new();
     loop {
         let docs = reader.next_batch(batch_size)?;
         if docs.is_empty() {
@@ -341,6 +378,8 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
             keep.push(a.keep);
             if !a.keep {
                 duplicates += 1;
+            } else if nightly.is_some() {
+                run_doc_ids.push((doc_meta(d).key, d.doc_id.clone()));
             }
         }
         c.dedup.docs_out += keep.iter().filter(|k| **k).count() as u64;
@@ -385,7 +424,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
                 mention_rows.push_doc(&d.doc_id, &x.mentions);
                 push_relations(&d.doc_id, x, &mut relation_rows);
                 push_quotes(&d.doc_id, x, &mut quote_rows);
-                entities.add(d, x);
+                entities.add_doc(d.published.as_deref(), &x.mentions);
             }
         }
         c.write.docs_in += rows.len() as u64;
@@ -398,12 +437,25 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         c.write.secs += t.elapsed().as_secs_f64();
         done += docs.len() as u64;
         progress.update(done, done);
+        fail_point("write");
     }
     if !pending.is_empty() {
         let mut dup_rows = DuplicateRows::default();
+        // Still unknown after this run: the representative was kept by an earlier run.
+        let earlier: std::collections::BTreeSet<u64> = pending
+            .iter()
+            .map(|(_, k)| *k)
+            .filter(|k| !kept_ids.contains_key(k))
+            .collect();
+        let earlier_ids = match &nightly {
+            Some(n) => lookup_doc_ids(n.state.dir(), &earlier)?,
+            None => Default::default(),
+        };
         for (mut row, kept_key) in pending {
-            // Still unknown: the representative was kept by an earlier run (see [state]).
-            row.kept_doc_id = kept_ids.get(&kept_key).cloned();
+            row.kept_doc_id = kept_ids
+                .get(&kept_key)
+                .or_else(|| earlier_ids.get(&kept_key))
+                .cloned();
             dup_rows.push(row);
         }
         duplicates_w.write(&dup_rows.into_frame()?)?;
@@ -434,7 +486,14 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         );
         let mut entities_w = writer(table::ENTITIES)?;
         let t = Instant::now();
-        entities_w.write(&entities.into_rows().into_frame()?)?;
+        if let Some(n) = &nightly {
+            // The snapshot: everything earlier runs registered plus this run's entities.
+            let path = n.state.file(ENTITIES_FILE);
+            let mut merged = EntityRegistry::load_or_default(&path)?;
+            merged.merge(entities);
+            entities = merged;
+        }
+        entities_w.write(&entity_rows(&entities).into_frame()?)?;
         tables.insert(
             table::ENTITIES.to_string(),
             entities_w.finish(EntityRows::default().into_frame()?)?,
@@ -506,19 +565,24 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
             peak_rss_mb: util::peak_rss_bytes().unwrap_or(0) as f64 / 1e6,
         },
         totals,
+        incremental: nightly.as_ref().map(|n| n.report.clone()),
     };
     let json = serde_json::to_vec_pretty(&report).context("cannot serialise the report")?;
     let committed: Vec<&str> = report.tables.keys().map(String::as_str).collect();
-    staging.commit(&committed, &json)?;
-    // The index is saved only after the tables are committed: a failed run must not make
-    // the next one treat its documents as already seen.
-    if let (Some(ix), Some(p)) = (index.as_ref(), index_path.as_ref()) {
-        ix.save(p).with_context(|| {
-            format!(
-                "tables committed, but the dedup index could not be saved to {}",
-                p.display()
-            )
-        })?;
+    match nightly {
+        None => staging.commit(&committed, &json)?,
+        Some(n) => {
+            let staged = StagedRun {
+                run_id: &report.run_id,
+                tables: &committed,
+                report_json: &json,
+                index: index.as_ref(),
+                entities: extractor.is_some().then_some(&entities),
+                record: run_record(&report),
+                doc_ids: &run_doc_ids,
+            };
+            commit_nightly(n, staging, &out_dir, staged)?;
+        }
     }
     Ok(report)
 }
@@ -550,63 +614,23 @@ fn learn_furniture(cfg: &Config, source: &Source, cleaner: &Cleaner) -> Furnitur
     learner.finish(cfg.clean.repeated_min_docs, cfg.clean.repeated_min_share)
 }
 
-/// Per-entity totals over the run's kept documents. Its size grows with the number of
-/// distinct entities, not with the corpus.
-#[derive(Default)]
-struct EntityAggregates {
-    by_id: BTreeMap<u64, EntityAgg>,
-}
-
-struct EntityAgg {
-    row: EntityRow,
-    aliases: std::collections::BTreeSet<String>,
-}
-
-impl EntityAggregates {
-    fn add(&mut self, doc: &Doc, x: &Extraction) {
-        let mut seen = std::collections::BTreeSet::new();
-        for m in &x.mentions {
-            let e = &m.entity;
-            let agg = self.by_id.entry(e.id).or_insert_with(|| EntityAgg {
-                row: EntityRow {
-                    entity_id: entity_id_hex(e.id),
-                    name: e.name.clone(),
-                    etype: e.etype.as_str(),
-                    aliases: Vec::new(),
-                    n_mentions: 0,
-                    n_docs: 0,
-                    first_seen: None,
-                    last_seen: None,
-                    geo: e.geo.clone(),
-                },
-                aliases: Default::default(),
-            });
-            agg.row.n_mentions += 1;
-            if m.text != agg.row.name {
-                agg.aliases.insert(m.text.clone());
-            }
-            if seen.insert(e.id) {
-                agg.row.n_docs += 1;
-                if let Some(p) = doc.published.as_deref() {
-                    if agg.row.first_seen.as_deref().is_none_or(|f| p < f) {
-                        agg.row.first_seen = Some(p.to_string());
-                    }
-                    if agg.row.last_seen.as_deref().is_none_or(|l| p > l) {
-                        agg.row.last_seen = Some(p.to_string());
-                    }
-                }
-            }
-        }
+/// The `entities` table from a registry, in entity id order.
+fn entity_rows(reg: &EntityRegistry) -> EntityRows {
+    let mut rows = EntityRows::default();
+    for (id, e) in &reg.by_id {
+        rows.push(EntityRow {
+            entity_id: entity_id_hex(*id),
+            name: e.name.clone(),
+            etype: e.etype.as_str(),
+            aliases: e.aliases(),
+            n_mentions: e.n_mentions,
+            n_docs: e.n_docs,
+            first_seen: e.first_seen.clone(),
+            last_seen: e.last_seen.clone(),
+            geo: e.geo.clone(),
+        });
     }
-
-    fn into_rows(self) -> EntityRows {
-        let mut rows = EntityRows::default();
-        for (_, mut a) in self.by_id {
-            a.row.aliases = a.aliases.into_iter().collect();
-            rows.push(a.row);
-        }
-        rows
-    }
+    rows
 }
 
 /// Relation rows of one document: mention indices become canonical entity ids and names.

@@ -75,6 +75,31 @@ pub struct Throughput {
     pub peak_rss_mb: f64,
 }
 
+/// What an incremental run (`[state] dir` set) found in its state directory.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct IncrementalReport {
+    /// The state directory.
+    pub state_dir: String,
+    /// Runs committed before this one.
+    pub runs_before: u64,
+    /// Input files never seen before (processed).
+    pub files_new: u64,
+    /// Input files whose content changed since an earlier run (processed again).
+    pub files_changed: Vec<String>,
+    /// Input files processed by earlier runs and unchanged (skipped).
+    pub files_skipped: u64,
+    /// New paths whose content equals an already processed file (skipped), as
+    /// `"<path> = <processed path>"`.
+    pub files_same_content: Vec<String>,
+    /// Nothing to process: outputs and state were left untouched.
+    pub nothing_new: bool,
+    /// What opening the state dir repaired after a killed run, if anything.
+    pub recovered: Option<String>,
+    /// The previous run's config hash, when it differs from this run's: earlier partitions
+    /// were made with other settings.
+    pub config_changed_from: Option<String>,
+}
+
 /// Everything a run reports.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunReport {
@@ -110,6 +135,9 @@ pub struct RunReport {
     pub totals: Totals,
     /// Speed and memory.
     pub throughput: Throughput,
+    /// Incremental-run details; absent for a one-off run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<IncrementalReport>,
 }
 
 impl RunReport {
@@ -118,6 +146,26 @@ impl RunReport {
         let t = &self.totals;
         let tp = &self.throughput;
         let mut s = String::new();
+        if let Some(inc) = &self.incremental {
+            if let Some(r) = &inc.recovered {
+                s.push_str(&format!("newsmill: {r}\n"));
+            }
+            if let Some(h) = &inc.config_changed_from {
+                s.push_str(&format!(
+                    "newsmill: note: result-affecting settings changed since the last run (config {h} -> {}); earlier partitions keep the old settings\n",
+                    self.config_hash
+                ));
+            }
+            if inc.nothing_new {
+                s.push_str(&format!(
+                    "newsmill: nothing new: all {} input files were processed by earlier runs ({} runs in {}); outputs unchanged",
+                    inc.files_skipped,
+                    inc.runs_before,
+                    inc.state_dir
+                ));
+                return s;
+            }
+        }
         s.push_str(&format!(
             "newsmill {} run {} (config {})\n",
             self.newsmill_version, self.run_id, self.config_hash
@@ -129,6 +177,24 @@ impl RunReport {
             self.text_bytes as f64 / 1e6,
             t.input_records
         ));
+        if let Some(inc) = &self.incremental {
+            s.push_str(&format!(
+                "  incremental: run {} after {} earlier runs; {} new files, {} changed, {} already processed\n",
+                inc.runs_before + 1,
+                inc.runs_before,
+                inc.files_new,
+                inc.files_changed.len(),
+                inc.files_skipped + inc.files_same_content.len() as u64
+            ));
+            for f in &inc.files_changed {
+                s.push_str(&format!("  changed since processed, reprocessed: {f}\n"));
+            }
+            for f in &inc.files_same_content {
+                s.push_str(&format!(
+                    "  same content as a processed file, skipped: {f}\n"
+                ));
+            }
+        }
         for name in ["read", "clean", "dedup", "extract", "write"] {
             if let Some(st) = self.stages.get(name) {
                 let rej: Vec<String> = st

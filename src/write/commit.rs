@@ -43,6 +43,37 @@ impl Staging {
         self.dir.join(name)
     }
 
+    /// The staging folder itself.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// fsync every staged file, so a commit that follows survives a power cut.
+    pub fn sync(&self) -> Result<(), WriteError> {
+        fn walk(d: &Path) -> Result<(), WriteError> {
+            let entries = std::fs::read_dir(d).map_err(|e| WriteError::io(d, e))?;
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p)?;
+                } else {
+                    std::fs::File::open(&p)
+                        .and_then(|f| f.sync_all())
+                        .map_err(|e| WriteError::io(&p, e))?;
+                }
+            }
+            Ok(())
+        }
+        walk(&self.dir)
+    }
+
+    /// Hand the folder over to a caller that commits it by other means (the nightly commit
+    /// journal): it is no longer removed on drop.
+    pub fn disarm(mut self) -> PathBuf {
+        self.committed = true;
+        std::mem::take(&mut self.dir)
+    }
+
     /// Move every staged table into `<out>/<table>`, replacing the previous version, then
     /// write `report` as `<out>/report.json`. Tables are swapped one rename each; the old
     /// versions are deleted only after all new ones are in place.

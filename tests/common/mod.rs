@@ -76,15 +76,29 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     }
 }
 
-/// All part files of a table, concatenated in part order.
+/// Parquet part files under `dir`, at any depth (`run=<id>/` partitions too), sorted by
+/// path: run ids sort in run order, part numbers in write order.
+pub fn parquet_parts(dir: &Path) -> Vec<PathBuf> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "parquet") {
+                out.push(p);
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    walk(dir, &mut parts);
+    parts.sort();
+    parts
+}
+
+/// All part files of a table (every partition), concatenated in path order.
 pub fn read_table(out: &Path, table: &str) -> DataFrame {
     let dir = out.join(table);
-    let mut parts: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .collect();
-    parts.sort();
+    let parts = parquet_parts(&dir);
     assert!(!parts.is_empty(), "no parquet parts in {}", dir.display());
     let mut frames = parts.iter().map(|p| {
         ParquetReader::new(std::fs::File::open(p).unwrap())
