@@ -13,6 +13,36 @@ use newsmill::pipeline::{self, RunContext};
 use newsmill::read::InputFormat;
 
 /// Turn news article corpora into clean research datasets.
+/// `print!` that ends the process quietly (exit 0) when stdout is a closed pipe, so
+/// `newsmill eval ... | head` does not panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
+            stdout_failed(e);
+        }
+    }};
+}
+
+/// `println!` with [`out!`]'s handling of a closed pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            stdout_failed(e);
+        }
+    }};
+}
+
+/// A reader that went away (`| head`) is success; anything else is reported.
+fn stdout_failed(e: std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write to standard output: {e}");
+    std::process::exit(1);
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "newsmill", version, about, long_about = None)]
 struct Cli {
@@ -275,7 +305,7 @@ fn cmd_run(args: RunArgs) -> Result<()> {
 
 fn cmd_status(config: Option<&Path>) -> Result<()> {
     let (cfg, ctx) = load_config(config).map_err(usage)?;
-    print!("{}", pipeline::status(&cfg, &ctx)?);
+    out!("{}", pipeline::status(&cfg, &ctx)?);
     Ok(())
 }
 
@@ -298,8 +328,8 @@ fn cmd_eval(cmd: EvalCommand) -> Result<()> {
             let report =
                 newsmill::eval::ner::evaluate_production(&x, &conll, predictions.as_deref())?;
             let secs = t.elapsed().as_secs_f64();
-            print!("{}", report.to_text());
-            println!(
+            out!("{}", report.to_text());
+            outln!(
                 "model load {load_secs:.2}s; tagged {} tokens in {secs:.2}s ({:.0} tokens/s)",
                 report.tokens,
                 report.tokens as f64 / secs.max(1e-9)
@@ -321,8 +351,8 @@ fn cmd_eval(cmd: EvalCommand) -> Result<()> {
             let t = std::time::Instant::now();
             let report =
                 newsmill::eval::conll04::evaluate(&x, rel, &conll04, predictions.as_deref())?;
-            print!("{}", report.to_text());
-            println!("evaluated in {:.2}s", t.elapsed().as_secs_f64());
+            out!("{}", report.to_text());
+            outln!("evaluated in {:.2}s", t.elapsed().as_secs_f64());
             Ok(())
         }
         EvalCommand::Extract {
@@ -345,11 +375,11 @@ fn cmd_eval(cmd: EvalCommand) -> Result<()> {
                     } else {
                         0.0
                     };
-                    println!("{id} precision {p:.3} recall {rc:.3}");
+                    outln!("{id} precision {p:.3} recall {rc:.3}");
                 }
             }
             let s = &r.score;
-            println!(
+            outln!(
                 "pages {}  precision {:.4}  recall {:.4}  F1 {:.4}  ({} empty)  {:.0} pages/s per core",
                 s.pages, s.precision, s.recall, s.f1, s.empty_predictions, r.pages_per_cpu_sec
             );
@@ -365,10 +395,16 @@ fn cmd_eval_dedup(a: EvalDedupArgs) -> Result<()> {
     let docs = dedup::load_corpus(&cfg, &a.corpus)?;
     let prep = t.elapsed().as_secs_f64();
     let gold = dedup::load_labels(&a.labels, &docs)?;
-    println!("{} documents read and cleaned in {prep:.2}s", docs.len());
-    println!(
+    outln!("{} documents read and cleaned in {prep:.2}s", docs.len());
+    outln!(
         "{:<22} {:>7} {:>9} {:>7} {:>7} {:>10} {:>11}",
-        "method", "ARI", "precision", "recall", "F1", "docs/s", "bytes/doc"
+        "method",
+        "ARI",
+        "precision",
+        "recall",
+        "F1",
+        "docs/s",
+        "bytes/doc"
     );
     let ours = dedup::score(&cfg.dedup, &docs, &gold)?;
     let base = dedup::score(&dedup::classic_minhash(&cfg.dedup), &docs, &gold)?;
@@ -376,9 +412,14 @@ fn cmd_eval_dedup(a: EvalDedupArgs) -> Result<()> {
         ("newsmill (config)", &ours),
         ("classic MinHash J>=0.8", &base),
     ] {
-        println!(
+        outln!(
             "{name:<22} {:>7.4} {:>9.4} {:>7.4} {:>7.4} {:>10.0} {:>11.0}",
-            s.ari, s.precision, s.recall, s.f1, s.docs_per_sec, s.bytes_per_doc
+            s.ari,
+            s.precision,
+            s.recall,
+            s.f1,
+            s.docs_per_sec,
+            s.bytes_per_doc
         );
     }
     if let Some(p) = &a.predictions {
@@ -461,7 +502,7 @@ fn main() -> ExitCode {
         Command::Train(t) => cmd_train(t),
         Command::Status { config } => cmd_status(config.as_deref()),
         Command::Config { config } => load_config(config.as_deref())
-            .map(|(cfg, _)| print!("{}", cfg.to_toml()))
+            .map(|(cfg, _)| out!("{}", cfg.to_toml()))
             .map_err(usage),
     };
     match res {

@@ -306,3 +306,21 @@ fn parquet_input_round_trips_a_documents_table() {
         .collect();
     assert_eq!(rows, (1..=kept.height() as i64).collect::<Vec<_>>());
 }
+
+#[test]
+fn closed_stdout_pipe_is_not_a_crash() {
+    // `newsmill config | head -0`: the reader is gone before the first write.
+    let w = Workdir::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsmill"))
+        .arg("config")
+        .current_dir(w.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run newsmill");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for newsmill");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
