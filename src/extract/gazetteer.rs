@@ -200,6 +200,9 @@ pub struct Gazetteer {
     /// The same, keyed by the lowercased first token.
     first_words_folded: HashMap<String, usize>,
     titles: HashMap<String, TitleKind>,
+    /// Lower-cased keys of the titles' first words: most tokens start no title, and checking
+    /// one word first spares building the longer keys (title lookups run at every token).
+    title_starts: HashSet<String>,
     title_max_len: usize,
     suffixes: HashSet<String>,
     max_len: usize,
@@ -469,6 +472,10 @@ impl Gazetteer {
             };
             let words = name_words(&row.fields[0]);
             g.title_max_len = g.title_max_len.max(words.len());
+            if let Some(first) = words.first() {
+                g.title_starts
+                    .insert(key_of(std::slice::from_ref(first)).to_lowercase());
+            }
             // A title listed as both keeps the first kind (the file is sorted, so stable).
             g.titles
                 .entry(key_of(&words).to_lowercase())
@@ -703,12 +710,37 @@ impl Gazetteer {
     /// Longest title ("Secretary of State", "Mr.") starting at `words[0]`, case-insensitive:
     /// its length in tokens and kind.
     pub fn title_at<S: AsRef<str>>(&self, words: &[S]) -> Option<(usize, TitleKind)> {
+        let first = words.first()?;
+        if !self.starts_title(first.as_ref()) {
+            return None;
+        }
+        // Keys of words[..n] for growing n, built word by word; the longest listed one wins.
         let max = self.title_max_len.min(words.len());
-        (1..=max).rev().find_map(|n| {
-            self.titles
-                .get(&key_of(&words[..n]).to_lowercase())
-                .map(|k| (n, *k))
-        })
+        let mut key = String::new();
+        let mut word = String::new();
+        let mut best = None;
+        for (n, w) in words[..max].iter().enumerate() {
+            if n > 0 {
+                key.push(' ');
+            }
+            word.clear();
+            norm_token(w.as_ref(), &mut word);
+            key.push_str(&word.to_lowercase());
+            if let Some(k) = self.titles.get(&key) {
+                best = Some((n + 1, *k));
+            }
+        }
+        best
+    }
+
+    /// Whether some listed title starts with `word` (any case).
+    pub fn starts_title(&self, word: &str) -> bool {
+        let mut k = String::new();
+        norm_token(word, &mut k);
+        if k.chars().any(char::is_uppercase) {
+            return self.title_starts.contains(&k.to_lowercase());
+        }
+        self.title_starts.contains(&k)
     }
 
     /// True for a company suffix ("Inc.", "plc", "AG"), exact case.

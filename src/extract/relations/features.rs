@@ -159,6 +159,15 @@ fn bucket(n: usize) -> usize {
     }
 }
 
+/// Decimal text of the small counts features use (bucketed distances, capped counts).
+fn small(n: usize) -> &'static str {
+    const NUMS: [&str; 22] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+        "17", "18", "19", "20", "21",
+    ];
+    NUMS.get(n).copied().unwrap_or("21")
+}
+
 /// Hashed features of the pair (`subj`, `obj`) within `sent`.
 #[allow(clippy::too_many_arguments)]
 pub fn pair_features(
@@ -177,84 +186,96 @@ pub fn pair_features(
     } else {
         (o, s, false)
     };
-    let tp = format!(
-        "{}>{}|{}",
+    let tp = [
         s.coarse.tag(),
+        ">",
         o.coarse.tag(),
-        if fwd { "f" } else { "b" }
-    );
-    // One reused buffer: features are formatted and hashed, never kept as strings.
+        if fwd { "|f" } else { "|b" },
+    ]
+    .concat();
+    let tp = tp.as_str();
+    // One reused buffer: a feature's pieces are concatenated and hashed, never kept (plain
+    // concatenation, not `format!`: this runs for every piece of every candidate pair).
     let mut buf = String::with_capacity(64);
-    let mut push = |f: std::fmt::Arguments| {
+    let mut push = |parts: &[&str]| {
         buf.clear();
-        let _ = std::fmt::Write::write_fmt(&mut buf, f);
+        for p in parts {
+            buf.push_str(p);
+        }
         out.push(xxh3_64_with_seed(buf.as_bytes(), FEATURE_SEED));
     };
     let w = |i: usize| words[i].as_str();
-    push(format_args!("bias|{tp}"));
+    push(&["bias|", tp]);
     let btw: Vec<&str> = (first.tok_end..second.tok_start.max(first.tok_end))
         .map(w)
         .collect();
     let dist = btw.len();
-    push(format_args!("dist={}|{tp}", bucket(dist)));
+    push(&["dist=", small(bucket(dist)), "|", tp]);
     if dist <= 5 {
-        push(format_args!("between={}|{tp}", btw.join("_")));
+        push(&["between=", &btw.join("_"), "|", tp]);
     }
     for (k, x) in btw.iter().enumerate() {
-        push(format_args!("bw={x}|{tp}"));
-        push(format_args!("bs={}|{tp}", stem(x)));
-        push(format_args!("bwu={x}"));
+        push(&["bw=", x, "|", tp]);
+        push(&["bs=", &stem(x), "|", tp]);
+        push(&["bwu=", x]);
         if k + 1 < btw.len() {
-            push(format_args!("bb={}_{}|{tp}", x, btw[k + 1]));
+            push(&["bb=", x, "_", btw[k + 1], "|", tp]);
         }
     }
     if let Some(x) = btw.first() {
-        push(format_args!("bfirst={x}|{tp}"));
+        push(&["bfirst=", x, "|", tp]);
     }
     if let Some(x) = btw.last() {
-        push(format_args!("blast={x}|{tp}"));
+        push(&["blast=", x, "|", tp]);
     }
     if dist == 0 {
-        push(format_args!("adjacent|{tp}"));
+        push(&["adjacent|", tp]);
     }
     let commas = btw.iter().filter(|x| **x == ",").count();
-    push(format_args!("commas={}|{tp}", commas.min(3)));
+    push(&["commas=", small(commas.min(3)), "|", tp]);
     if btw.first().is_some_and(|x| *x == ",") {
-        push(format_args!("appos|{tp}"));
+        push(&["appos|", tp]);
     }
     if btw.first().is_some_and(|x| *x == "'s" || *x == "'") {
-        push(format_args!("poss|{tp}"));
+        push(&["poss|", tp]);
     }
     // Entities between the pair.
     let mut nb = 0;
     for a in args {
         if a.tok_start >= first.tok_end && a.tok_end <= second.tok_start {
             nb += 1;
-            push(format_args!("btype={}|{tp}", a.coarse.tag()));
+            push(&["btype=", a.coarse.tag(), "|", tp]);
         }
     }
-    push(format_args!("nbetween={}|{tp}", nb.min(3)));
+    push(&["nbetween=", small(nb.min(3)), "|", tp]);
     // Context around the pair.
     for k in 1..=2 {
-        if first.tok_start >= sent.start + k {
-            push(format_args!("pre{k}={}|{tp}", w(first.tok_start - k)));
+        let (pre, post) = if k == 1 {
+            ("pre1=", "post1=")
         } else {
-            push(format_args!("pre{k}=<s>|{tp}"));
+            ("pre2=", "post2=")
+        };
+        if first.tok_start >= sent.start + k {
+            push(&[pre, w(first.tok_start - k), "|", tp]);
+        } else {
+            push(&[pre, "<s>|", tp]);
         }
         if second.tok_end + k <= sent.end {
-            push(format_args!("post{k}={}|{tp}", w(second.tok_end + k - 1)));
+            push(&[post, w(second.tok_end + k - 1), "|", tp]);
         } else {
-            push(format_args!("post{k}=</s>|{tp}"));
+            push(&[post, "</s>|", tp]);
         }
     }
     // The arguments' own words and the word inside them (titles, "Inc.").
     for (role, a) in [("s", s), ("o", o)] {
+        let (rw, rlen) = if role == "s" {
+            ("sw=", "slen=")
+        } else {
+            ("ow=", "olen=")
+        };
         for i in a.tok_start..a.tok_end {
-            push(format_args!("{role}w={}|{tp}", w(i)));
+            push(&[rw, w(i), "|", tp]);
         }
-        push(format_args!(
-            "{role}len={}",
-            (a.tok_end - a.tok_start).min(4)
-        ));
+        push(&[rlen, small((a.tok_end - a.tok_start).min(4))]);
     }
 }

@@ -95,6 +95,9 @@ impl View<'_> {
     }
     /// A position title at `t`: its length without a trailing "of"/"for".
     fn title(&self, gaz: &Gazetteer, t: usize) -> Option<usize> {
+        if !gaz.starts_title(self.word(t)) {
+            return None;
+        }
         let (n, kind) = gaz.title_at(&self.words(t))?;
         if kind != TitleKind::Position {
             return None;
