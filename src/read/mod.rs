@@ -17,6 +17,7 @@ mod files;
 mod jsonl;
 mod parquet;
 mod record;
+mod shard;
 mod text;
 mod warc;
 
@@ -27,6 +28,10 @@ use std::sync::Arc;
 pub use config::{FieldsConfig, InputConfig, InputFormat};
 pub use files::{format_from_name, list_files};
 pub use record::derive_doc_id;
+pub use shard::{
+    format_ranges, select as select_shard, shard_key, shard_of, ShardError, ShardSpec,
+    SHARD_COUNT_ENV, SHARD_SEED,
+};
 
 use crate::doc::{Doc, Reject, RejectReason};
 
