@@ -156,7 +156,14 @@ fn sample_three_shards_plus_merge_equal_one_run() {
     run_shards(&w, &sh, 3, &[0, 1, 2]);
     w.newsmill_ok(&["merge", "--output", w.join("sh").to_str().unwrap()]);
     same_rows(&w.join("one"), &w.join("sh"), "rejects");
-    for t in ["documents", "duplicates", "mentions", "relations", "quotes"] {
+    for t in [
+        "documents",
+        "duplicates",
+        "mentions",
+        "relations",
+        "quotes",
+        "entities",
+    ] {
         tables_equal(&w.join("one"), &w.join("sh"), t);
     }
     // Where the writer sees the same batches, the files are the same bytes.

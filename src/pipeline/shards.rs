@@ -35,7 +35,8 @@ use crate::read::{format_ranges, select_shard, shard_key, ShardSpec};
 use crate::util;
 use crate::write::schema::table;
 use crate::write::shards::{
-    merge_doc_table, merge_rejects, read_signatures, ShardDocuments, SignatureRow,
+    merge_doc_table, merge_entities, merge_rejects, read_mention_refs, read_signatures,
+    EntityTotals, ShardDocuments, SignatureRow,
 };
 use crate::write::{DocumentRows, DuplicateRows, Staging, TableWriter};
 
@@ -465,6 +466,20 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
             }
         }
     }
+    // Entities: re-aggregated over the kept documents, in document order, as a single
+    // run's registry does.
+    let totals = entity_totals(&dirs, &sigs, &order, &assignments)?;
+    let mut w = writer(table::ENTITIES)?;
+    match merge_entities(&dirs, &totals, &mut w)? {
+        Some(rows) => {
+            w.finish(crate::write::EntityRows::default().into_frame()?)?;
+            tables.insert(table::ENTITIES.to_string(), rows);
+        }
+        None => {
+            drop(w);
+            let _ = std::fs::remove_dir_all(staging.table_dir(table::ENTITIES));
+        }
+    }
     // Rejects: every shard's, in input order (files known from signatures or the manifest).
     let mut file_pos: HashMap<&str, u64> = HashMap::new();
     for (i, f) in manifest.input_files.iter().enumerate() {
@@ -496,4 +511,55 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
     let names: Vec<&str> = report.tables.keys().map(String::as_str).collect();
     staging.commit(&names, &json)?;
     Ok(report)
+}
+
+/// Per-entity counts over the kept documents, visited in global order (as a single run's
+/// registry sees them).
+fn entity_totals(
+    dirs: &[PathBuf],
+    sigs: &[SignatureRow],
+    order: &[u32],
+    assignments: &[crate::dedup::Assignment],
+) -> Result<BTreeMap<String, EntityTotals>> {
+    // (shard, doc id) -> its mentions (entity id, text), in mention order.
+    let mut by_doc: HashMap<(u32, String), Vec<(String, String)>> = HashMap::new();
+    for (si, d) in dirs.iter().enumerate() {
+        for (doc, ent, text) in read_mention_refs(d)? {
+            by_doc
+                .entry((si as u32, doc))
+                .or_default()
+                .push((ent, text));
+        }
+    }
+    let mut totals: BTreeMap<String, EntityTotals> = BTreeMap::new();
+    for (g, &i) in order.iter().enumerate() {
+        if !assignments[g].keep {
+            continue;
+        }
+        let s = &sigs[i as usize];
+        let Some(ms) = by_doc.remove(&(s.shard, s.doc_id.clone())) else {
+            continue;
+        };
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for (ent, text) in &ms {
+            let t = totals.entry(ent.clone()).or_insert_with(|| EntityTotals {
+                shard: s.shard as usize,
+                ..EntityTotals::default()
+            });
+            t.n_mentions += 1;
+            t.forms.insert(text.clone());
+            if seen.insert(ent.as_str()) {
+                t.n_docs += 1;
+                if let Some(p) = &s.published {
+                    if t.first_seen.as_deref().is_none_or(|f| p.as_str() < f) {
+                        t.first_seen = Some(p.clone());
+                    }
+                    if t.last_seen.as_deref().is_none_or(|l| p.as_str() > l) {
+                        t.last_seen = Some(p.clone());
+                    }
+                }
+            }
+        }
+    }
+    Ok(totals)
 }

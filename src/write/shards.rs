@@ -392,6 +392,150 @@ pub fn merge_rejects(
     Ok(Some(df.height() as u64))
 }
 
+/// `(doc_id, entity_id, text)` of every row of one shard's `mentions` table, in order.
+pub fn read_mention_refs(dir: &Path) -> Result<Vec<(String, String, String)>, WriteError> {
+    let t = dir.join(super::schema::table::MENTIONS);
+    if !t.exists() {
+        return Ok(Vec::new());
+    }
+    let Some(df) = read_parts(&t)? else {
+        return Ok(Vec::new());
+    };
+    let pe = |e| WriteError::polars(&t, e);
+    let ids = str_column(&df, col::DOC_ID).map_err(pe)?;
+    let ents = str_column(&df, col::ENTITY_ID).map_err(pe)?;
+    let texts = str_column(&df, col::TEXT).map_err(pe)?;
+    Ok(ids
+        .into_iter()
+        .zip(ents)
+        .zip(texts)
+        .map(|((d, e), x)| {
+            (
+                d.unwrap_or_default(),
+                e.unwrap_or_default(),
+                x.unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+/// One entity's aggregates over the kept documents, computed by the merge.
+#[derive(Debug, Clone, Default)]
+pub struct EntityTotals {
+    /// Shard whose `entities` row supplies name, type and place data (the shard of the
+    /// first kept document mentioning the entity).
+    pub shard: usize,
+    /// Distinct surface texts (aliases are these minus the name).
+    pub forms: std::collections::BTreeSet<String>,
+    /// Mentions in kept documents.
+    pub n_mentions: u64,
+    /// Kept documents mentioning it.
+    pub n_docs: u64,
+    /// Earliest `published`.
+    pub first_seen: Option<String>,
+    /// Latest `published`.
+    pub last_seen: Option<String>,
+}
+
+/// Writes the `entities` table: one row per entity of `totals` (in key order), the
+/// descriptive columns from its shard's `entities` row, the counts from `totals`.
+/// Returns rows written, `None` when no shard has the table.
+pub fn merge_entities(
+    dirs: &[PathBuf],
+    totals: &std::collections::BTreeMap<String, EntityTotals>,
+    w: &mut super::TableWriter,
+) -> Result<Option<u64>, WriteError> {
+    let t = super::schema::table::ENTITIES;
+    let here = Path::new(t);
+    let pe = |e| WriteError::polars(here, e);
+    let mut all: Option<DataFrame> = None;
+    // (shard, entity id) -> row in `all`
+    let mut at: std::collections::HashMap<(usize, String), u32> = Default::default();
+    for (si, d) in dirs.iter().enumerate() {
+        let dir = d.join(t);
+        if !dir.exists() {
+            continue;
+        }
+        let Some(f) = read_parts(&dir)? else { continue };
+        let offset = all.as_ref().map_or(0, |a| a.height());
+        for (i, id) in str_column(&f, col::ENTITY_ID)
+            .map_err(pe)?
+            .into_iter()
+            .enumerate()
+        {
+            at.insert((si, id.unwrap_or_default()), (offset + i) as u32);
+        }
+        match all.as_mut() {
+            None => all = Some(f),
+            Some(a) => {
+                a.vstack_mut(&f).map_err(pe)?;
+            }
+        }
+    }
+    let Some(all) = all else { return Ok(None) };
+    let mut rows = Vec::with_capacity(totals.len());
+    let mut kept: Vec<&EntityTotals> = Vec::with_capacity(totals.len());
+    for (id, tot) in totals {
+        let found = at
+            .get(&(tot.shard, id.clone()))
+            .copied()
+            .or_else(|| (0..dirs.len()).find_map(|s| at.get(&(s, id.clone())).copied()));
+        if let Some(r) = found {
+            rows.push(r);
+            kept.push(tot);
+        }
+    }
+    let mut df = take_rows(&all, &rows).map_err(pe)?;
+    let names = str_column(&df, col::NAME).map_err(pe)?;
+    let aliases: Vec<Series> = kept
+        .iter()
+        .zip(&names)
+        .map(|(tot, name)| {
+            let a: Vec<&str> = tot
+                .forms
+                .iter()
+                .filter(|f| Some(f.as_str()) != name.as_deref())
+                .map(String::as_str)
+                .collect();
+            Series::new(PlSmallStr::EMPTY, a)
+        })
+        .collect();
+    let alias_col = if aliases.is_empty() {
+        Series::new_empty(
+            col::ALIASES.into(),
+            &DataType::List(Box::new(DataType::String)),
+        )
+    } else {
+        Series::new(col::ALIASES.into(), aliases)
+    };
+    df.replace(col::ALIASES, alias_col.into()).map_err(pe)?;
+    let ints = |f: fn(&EntityTotals) -> u64| kept.iter().map(|t| f(t) as i64).collect::<Vec<_>>();
+    df.replace(
+        col::N_MENTIONS,
+        Column::new(col::N_MENTIONS.into(), ints(|t| t.n_mentions)),
+    )
+    .map_err(pe)?;
+    df.replace(
+        col::N_DOCS,
+        Column::new(col::N_DOCS.into(), ints(|t| t.n_docs)),
+    )
+    .map_err(pe)?;
+    let strs =
+        |f: fn(&EntityTotals) -> Option<String>| kept.iter().map(|t| f(t)).collect::<Vec<_>>();
+    df.replace(
+        col::FIRST_SEEN,
+        Column::new(col::FIRST_SEEN.into(), strs(|t| t.first_seen.clone())),
+    )
+    .map_err(pe)?;
+    df.replace(
+        col::LAST_SEEN,
+        Column::new(col::LAST_SEEN.into(), strs(|t| t.last_seen.clone())),
+    )
+    .map_err(pe)?;
+    w.write(&df)?;
+    Ok(Some(df.height() as u64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
