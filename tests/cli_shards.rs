@@ -289,6 +289,13 @@ fn rerun_and_env_forms_give_the_same_bytes() {
         assert!(dir.join("_SUCCESS").exists());
     };
     let c = sh.to_str().unwrap();
+    // Killed mid-write: the marker of the earlier attempt is gone, the merge would refuse.
+    let killed = cmd(&w, &["run", "-q", "--config", c, "--shard", "1/3"])
+        .env("NEWSMILL_FAIL_AT", "write")
+        .output()
+        .unwrap();
+    assert!(!killed.status.success());
+    assert!(!dir.join("_SUCCESS").exists());
     again(&mut cmd(
         &w,
         &["run", "-q", "--config", c, "--shard", "1/3"],
