@@ -313,6 +313,17 @@ fn rerun_and_env_forms_give_the_same_bytes() {
     );
 }
 
+/// The first 3000 records of the shared Reuters JSONL.
+fn reuters_lines(src: &Path) -> Vec<String> {
+    let text = zstd::decode_all(std::fs::File::open(src).unwrap()).unwrap();
+    String::from_utf8_lossy(&text)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(3000)
+        .map(str::to_string)
+        .collect()
+}
+
 /// Reuters-21578 (first 3000 records, 12 files), extract off: 3 concurrent shards + merge
 /// equal one run.
 #[test]
@@ -321,13 +332,7 @@ fn reuters_three_shards_equal_one_run() {
         return;
     };
     let w = Workdir::new();
-    let text = zstd::decode_all(std::fs::File::open(&src).unwrap()).unwrap();
-    let lines: Vec<String> = String::from_utf8_lossy(&text)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(3000)
-        .map(str::to_string)
-        .collect();
+    let lines = reuters_lines(&src);
     split_into_files(&w, &lines, 12);
     let extra = NO_EXTRACT;
     let one = config(&w, "one.toml", "one", extra);
@@ -353,4 +358,92 @@ fn reuters_three_shards_equal_one_run() {
         .map(|p| std::fs::metadata(p).unwrap().len())
         .sum();
     eprintln!("signature bytes: {sigs} for {} records", lines.len());
+}
+
+/// `scripts/shard_clusters.duckdb.sql` (run by `scripts/shard_clusters.sh` with PyPI duckdb in
+/// a venv) finds clusters that `merge` also finds: the classic-MinHash subset of its rule.
+#[test]
+fn duckdb_reference_sql_agrees_with_merge() {
+    let mut corpora = vec![("sample", sample_lines(), 8usize)];
+    if let Some(src) = shared("data/reuters21578/reuters.jsonl.zst") {
+        corpora.push(("reuters", reuters_lines(&src), 12));
+    }
+    for (name, lines, files) in corpora {
+        let w = Workdir::new();
+        split_into_files(&w, &lines, files);
+        let sh = config(&w, "sh.toml", "sh", NO_EXTRACT);
+        run_shards(&w, &sh, 3, &[0, 1, 2]);
+        w.newsmill_ok(&["merge", "--output", w.join("sh").to_str().unwrap()]);
+        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("duckdb-venv");
+        let out = Command::new(repo().join("scripts/shard_clusters.sh"))
+            .arg(w.join("sh"))
+            .env("NEWSMILL_DUCKDB_VENV", &venv)
+            .output()
+            .unwrap();
+        if out.status.code() == Some(3) {
+            eprintln!(
+                "SKIPPED: DuckDB reference SQL not run: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            return;
+        }
+        assert!(
+            out.status.success(),
+            "shard_clusters.sh failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // merge's cluster per doc: kept docs from documents, copies from duplicates.
+        let mut merged: std::collections::HashMap<String, String> = Default::default();
+        let docs = read_table(&w.join("sh"), "documents");
+        for (d, c) in strs(&docs, "doc_id")
+            .into_iter()
+            .zip(strings(&docs, "cluster_id"))
+        {
+            merged.insert(d, c.unwrap());
+        }
+        let dups = read_table(&w.join("sh"), "duplicates");
+        for (d, c) in strs(&dups, "doc_id")
+            .into_iter()
+            .zip(strs(&dups, "cluster_id"))
+        {
+            merged.insert(d, c);
+        }
+        let csv = String::from_utf8(out.stdout).unwrap();
+        let mut sql: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for line in csv.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            sql.entry(f[2].to_string())
+                .or_default()
+                .push(f[0].to_string());
+        }
+        let mut multi = 0;
+        let mut same_id = 0;
+        for (cluster, members) in &sql {
+            let got: std::collections::BTreeSet<&String> =
+                members.iter().map(|m| &merged[m]).collect();
+            assert_eq!(
+                got.len(),
+                1,
+                "{name}: SQL cluster {cluster} {members:?} split by merge"
+            );
+            if members.len() > 1 {
+                multi += 1;
+                same_id += usize::from(got.contains(cluster));
+            }
+        }
+        assert!(
+            multi >= 2,
+            "{name}: the SQL finds the sample's exact copies"
+        );
+        let merge_multi = {
+            let c = strings(&docs, "cluster_id");
+            let sizes = docs.column("cluster_size").unwrap().i32().unwrap().clone();
+            (0..c.len())
+                .filter(|&i| sizes.get(i).unwrap_or(1) > 1)
+                .count()
+        };
+        eprintln!(
+            "{name}: {multi} SQL clusters with copies, all inside merge clusters, {same_id} with the same id ({merge_multi} merge clusters with copies)"
+        );
+    }
 }
