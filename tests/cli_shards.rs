@@ -447,3 +447,30 @@ fn duckdb_reference_sql_agrees_with_merge() {
         );
     }
 }
+
+/// Reuters with extraction on (400 records, 6 files): mentions, relations, quotes and the
+/// re-aggregated entities equal one run's.
+#[test]
+fn reuters_extract_tables_equal_one_run() {
+    let Some(src) = shared("data/reuters21578/reuters.jsonl.zst") else {
+        return;
+    };
+    let w = Workdir::new();
+    let lines: Vec<String> = reuters_lines(&src).into_iter().take(400).collect();
+    split_into_files(&w, &lines, 6);
+    let one = config(&w, "one.toml", "one", &[]);
+    let sh = config(&w, "sh.toml", "sh", &[]);
+    w.newsmill_ok(&["run", "-q", "--config", one.to_str().unwrap()]);
+    run_shards(&w, &sh, 3, &[0, 1, 2]);
+    w.newsmill_ok(&["merge", "--output", w.join("sh").to_str().unwrap()]);
+    for t in [
+        "documents",
+        "duplicates",
+        "mentions",
+        "relations",
+        "quotes",
+        "entities",
+    ] {
+        tables_equal(&w.join("one"), &w.join("sh"), t);
+    }
+}
