@@ -334,7 +334,11 @@ fn reuters_three_shards_equal_one_run() {
     let w = Workdir::new();
     let lines = reuters_lines(&src);
     split_into_files(&w, &lines, 12);
-    let extra = NO_EXTRACT;
+    // Small part files, so the merge streams shard documents across part boundaries.
+    let extra = &[
+        ("extract", "enabled", "false"),
+        ("output", "rows_per_file", "300"),
+    ];
     let one = config(&w, "one.toml", "one", extra);
     let sh = config(&w, "sh.toml", "sh", extra);
     w.newsmill_ok(&["run", "-q", "--config", one.to_str().unwrap()]);
@@ -348,7 +352,13 @@ fn reuters_three_shards_equal_one_run() {
     );
     for t in ["documents", "duplicates"] {
         tables_equal(&w.join("one"), &w.join("sh"), t);
+        assert_eq!(
+            part_bytes(&w.join("one").join(t)),
+            part_bytes(&w.join("sh").join(t)),
+            "{t}: bytes differ"
+        );
     }
+    assert!(parquet_parts(&w.join("one/documents")).len() > 1);
     same_rows(&w.join("one"), &w.join("sh"), "rejects");
     let dups = read_table(&w.join("one"), "duplicates");
     eprintln!("reuters subset: {} duplicates", dups.height());

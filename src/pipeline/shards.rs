@@ -352,7 +352,7 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
 
     // Every shard's signatures, in shard order (= the order of its `documents` rows).
     let mut sigs: Vec<SignatureRow> = Vec::new();
-    for d in &dirs {
+    for (si, d) in dirs.iter().enumerate() {
         let s = read_signatures(&d.join(SIGNATURES_TABLE))?;
         let docs = ShardDocuments::count_in(d)?;
         if docs != s.len() {
@@ -360,6 +360,17 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
                 "{}: {docs} documents but {} signatures; rerun that shard",
                 d.display(),
                 s.len()
+            );
+        }
+        // The merge streams each shard's documents front to back: its rows must be its own
+        // and in input order.
+        let in_order = s
+            .windows(2)
+            .all(|p| (p[0].file_index, p[0].input_record) < (p[1].file_index, p[1].input_record));
+        if !in_order || s.iter().any(|r| r.shard != si as u32) {
+            bail!(
+                "{}: signatures are not this shard's rows in input order; rerun that shard",
+                d.display()
             );
         }
         sigs.extend(s);
@@ -401,7 +412,7 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
         ),
     ];
     let writer = |name: &str| TableWriter::new(staging.table_dir(name), &cfg.output, meta.clone());
-    let docs = ShardDocuments::load(&dirs)?;
+    let mut docs = ShardDocuments::open(&dirs)?;
     let mut documents_w = writer(table::DOCUMENTS)?;
     let mut duplicates_w = writer(table::DUPLICATES)?;
     let mut tracker = DupTracker::default();
@@ -412,7 +423,7 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
     // The same batches as pass 2 of a single run, so row groups line up too.
     for (chunk_no, chunk) in order.chunks(batch).enumerate() {
         let mut dup_rows = DuplicateRows::default();
-        let mut rows: Vec<u32> = Vec::new();
+        let mut picks: Vec<(u32, bool)> = Vec::with_capacity(chunk.len());
         let mut cluster_id = Vec::new();
         let mut cluster_size = Vec::new();
         for (j, &i) in chunk.iter().enumerate() {
@@ -427,8 +438,8 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
                 a,
                 &mut dup_rows,
             );
+            picks.push((s.shard, a.keep));
             if a.keep {
-                rows.push(i);
                 cluster_id.push(Some(entity_id_hex(a.cluster_id)));
                 cluster_size.push(a.cluster_size as i32);
                 kept_pos.entry(s.doc_id.clone()).or_insert(g as u64);
@@ -437,7 +448,7 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
                 duplicates += 1;
             }
         }
-        docs.write_rows(&rows, cluster_id, cluster_size, &mut documents_w)?;
+        docs.write_next(&picks, cluster_id, cluster_size, &mut documents_w)?;
         duplicates_w.write(&dup_rows.into_frame()?)?;
     }
     drop(docs);

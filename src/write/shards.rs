@@ -305,40 +305,140 @@ fn concat_tables(dirs: &[PathBuf], t: &str) -> Result<Option<DataFrame>, WriteEr
     Ok(all)
 }
 
-/// All shards' `documents` rows, in shard order (which is also their signature order).
-pub struct ShardDocuments {
-    df: Option<DataFrame>,
+/// Reads one shard table's rows front to back, one part file in memory at a time.
+struct Cursor {
+    parts: Vec<PathBuf>,
+    next_part: usize,
+    frame: Option<DataFrame>,
+    offset: usize,
 }
 
-impl ShardDocuments {
-    /// Loads the `documents` tables of `dirs`.
-    pub fn load(dirs: &[PathBuf]) -> Result<ShardDocuments, WriteError> {
-        Ok(ShardDocuments {
-            df: concat_tables(dirs, super::schema::table::DOCUMENTS)?,
+impl Cursor {
+    fn new(dir: &Path) -> Result<Cursor, WriteError> {
+        Ok(Cursor {
+            parts: if dir.exists() {
+                part_files(dir)?
+            } else {
+                Vec::new()
+            },
+            next_part: 0,
+            frame: None,
+            offset: 0,
         })
     }
 
-    /// Rows of one shard's `documents` table (to check against its signatures).
-    pub fn count_in(dir: &Path) -> Result<usize, WriteError> {
-        Ok(read_parts(&dir.join(super::schema::table::DOCUMENTS))?.map_or(0, |f| f.height()))
+    /// The next `n` rows (fewer at the end of the table).
+    fn take(&mut self, mut n: usize) -> Result<Option<DataFrame>, WriteError> {
+        let mut out: Option<DataFrame> = None;
+        while n > 0 {
+            let left = self.frame.as_ref().map_or(0, |f| f.height() - self.offset);
+            if left == 0 {
+                let Some(p) = self.parts.get(self.next_part).cloned() else {
+                    break;
+                };
+                self.next_part += 1;
+                let f = File::open(&p).map_err(|e| WriteError::io(&p, e))?;
+                let df = ParquetReader::new(f)
+                    .finish()
+                    .map_err(|e| WriteError::polars(&p, e))?;
+                self.frame = Some(df);
+                self.offset = 0;
+                continue;
+            }
+            let take = left.min(n);
+            let frame = self.frame.as_ref().expect("left > 0 implies a frame");
+            let slice = frame.slice(self.offset as i64, take);
+            self.offset += take;
+            n -= take;
+            match out.as_mut() {
+                None => out = Some(slice),
+                Some(o) => {
+                    o.vstack_mut(&slice)
+                        .map_err(|e| WriteError::polars(Path::new("documents"), e))?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Every shard's `documents` rows, streamed: the merge asks for rows in the global input
+/// order, which visits each shard's rows front to back, so one part file per shard is held
+/// at a time (memory: `[output] rows_per_file` rows x shards, not the corpus).
+pub struct ShardDocuments {
+    cursors: Vec<Cursor>,
+}
+
+impl ShardDocuments {
+    /// Opens the `documents` tables of `dirs` (shard `i` is `dirs[i]`).
+    pub fn open(dirs: &[PathBuf]) -> Result<ShardDocuments, WriteError> {
+        let cursors = dirs
+            .iter()
+            .map(|d| Cursor::new(&d.join(super::schema::table::DOCUMENTS)))
+            .collect::<Result<_, _>>()?;
+        Ok(ShardDocuments { cursors })
     }
 
-    /// Writes rows `rows` (indices into the concatenation) with new cluster columns.
-    pub fn write_rows(
-        &self,
-        rows: &[u32],
+    /// Rows of one shard's `documents` table, from the Parquet footers.
+    pub fn count_in(dir: &Path) -> Result<usize, WriteError> {
+        let t = dir.join(super::schema::table::DOCUMENTS);
+        if !t.exists() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for p in part_files(&t)? {
+            let f = File::open(&p).map_err(|e| WriteError::io(&p, e))?;
+            n += ParquetReader::new(f)
+                .num_rows()
+                .map_err(|e| WriteError::polars(&p, e))?;
+        }
+        Ok(n)
+    }
+
+    /// Consumes the next row of shard `picks[i].0` for each pick, in order, and writes the
+    /// rows whose `picks[i].1` is set, with new cluster columns (one value per kept row).
+    pub fn write_next(
+        &mut self,
+        picks: &[(u32, bool)],
         cluster_id: Vec<Option<String>>,
         cluster_size: Vec<i32>,
         w: &mut super::TableWriter,
     ) -> Result<(), WriteError> {
-        let Some(all) = &self.df else {
-            return Ok(());
-        };
         let here = Path::new(super::schema::table::DOCUMENTS);
-        let mut df = take_rows(all, rows).map_err(|e| WriteError::polars(here, e))?;
-        set_cluster_columns(&mut df, cluster_id, cluster_size)
-            .map_err(|e| WriteError::polars(here, e))?;
-        w.write(&df)
+        let pe = |e| WriteError::polars(here, e);
+        let mut out: Option<DataFrame> = None;
+        let mut i = 0;
+        while i < picks.len() {
+            let shard = picks[i].0;
+            let mut j = i;
+            while j < picks.len() && picks[j].0 == shard {
+                j += 1;
+            }
+            let cursor = self.cursors.get_mut(shard as usize).ok_or_else(|| {
+                WriteError::polars(
+                    here,
+                    PolarsError::OutOfBounds(format!("shard {shard}").into()),
+                )
+            })?;
+            if let Some(mut rows) = cursor.take(j - i)? {
+                rows.rechunk_mut();
+                let mask: BooleanChunked = picks[i..j].iter().map(|p| p.1).collect();
+                let kept = rows.filter(&mask).map_err(pe)?;
+                match out.as_mut() {
+                    None => out = Some(kept),
+                    Some(o) => {
+                        o.vstack_mut(&kept).map_err(pe)?;
+                    }
+                }
+            }
+            i = j;
+        }
+        if let Some(mut df) = out {
+            df.rechunk_mut();
+            set_cluster_columns(&mut df, cluster_id, cluster_size).map_err(pe)?;
+            w.write(&df)?;
+        }
+        Ok(())
     }
 }
 
