@@ -17,6 +17,11 @@
 //! and entity registry of earlier runs are loaded, tables are written as `run=<run_id>`
 //! partitions (the `entities` snapshot whole), and output + new state are published together
 //! by the commit journal. Without it a run is one-off: whole tables, replaced atomically.
+//!
+//! With `RunContext::shard` set (`--shard i/N`) the run is one task of a sharded run (see
+//! `pipeline/shards.rs`): it reads only its files, signs but does not decide duplicates,
+//! writes its tables plus a `signatures` table under its shard folder and a completion marker
+//! last; `newsmill merge` later replays the dedup decisions in the single-run order.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
