@@ -289,6 +289,8 @@ pub struct MergeReport {
     pub shard_count: u32,
     /// Pinned config hash.
     pub config_hash: String,
+    /// Input records of all shards (= kept + duplicates + rejected, checked).
+    pub input_records: u64,
     /// Documents the shards signed (clean docs).
     pub signed_docs: u64,
     /// Kept documents written.
@@ -505,7 +507,24 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
     w.finish(crate::write::RejectRows::default().into_frame()?)?;
     tables.insert(table::REJECTS.to_string(), rejected);
 
+    // Accounting, as a single run checks it: every shard's input records are kept,
+    // duplicates or rejected.
+    let mut input_records = 0u64;
+    for d in &dirs {
+        let p = d.join("report.json");
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a run report", p.display()))?;
+        input_records += v["totals"]["input_records"].as_u64().unwrap_or(0);
+    }
+    if input_records != kept + duplicates + rejected {
+        bail!(
+            "record accounting does not balance: {input_records} in != {kept} kept + {duplicates} duplicates + {rejected} rejected; output not committed"
+        );
+    }
     let report = MergeReport {
+        input_records,
         newsmill_version: VERSION.to_string(),
         shard_count: n,
         config_hash: manifest.config_hash.clone(),
