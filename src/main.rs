@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use newsmill::config::{Config, ConfigError};
 use newsmill::pipeline::{self, RunContext};
-use newsmill::read::InputFormat;
+use newsmill::read::{InputFormat, ShardSpec};
 
 /// Turn news article corpora into clean research datasets.
 /// `print!` that ends the process quietly (exit 0) when stdout is a closed pipe, so
@@ -66,6 +66,13 @@ enum Command {
         /// Config file; default ./pipeline.toml when it exists, else built-in defaults.
         #[arg(long, short)]
         config: Option<PathBuf>,
+    },
+    /// Merge the shards of a sharded run (`run --shard i/N`) under DIR: global dedup over
+    /// every shard's signatures, then the final tables. Refuses while a shard is unfinished.
+    Merge {
+        /// The sharded run's output directory (holds shards.json and shard-*/).
+        #[arg(long, short)]
+        output: PathBuf,
     },
     /// Print the effective configuration (defaults merged with the config file) as TOML.
     Config {
@@ -213,6 +220,10 @@ struct RunArgs {
     /// No progress display and no summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Run one shard `i/N` of a sharded run (0-based); default from SLURM_ARRAY_TASK_ID /
+    /// SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX / NEWSMILL_SHARD_COUNT when set.
+    #[arg(long)]
+    shard: Option<String>,
 }
 
 fn load_config(path: Option<&Path>) -> Result<(Config, RunContext), ConfigError> {
@@ -235,6 +246,7 @@ fn load_config(path: Option<&Path>) -> Result<(Config, RunContext), ConfigError>
                 RunContext {
                     base_dir,
                     config_path: Some(p),
+                    shard: None,
                 },
             ))
         }
@@ -243,6 +255,7 @@ fn load_config(path: Option<&Path>) -> Result<(Config, RunContext), ConfigError>
             RunContext {
                 base_dir: PathBuf::from("."),
                 config_path: None,
+                shard: None,
             },
         )),
     }
@@ -292,6 +305,10 @@ fn cmd_run(args: RunArgs) -> Result<()> {
     if ctx.base_dir.as_os_str().is_empty() {
         ctx.base_dir = PathBuf::from(".");
     }
+    ctx.shard = match &args.shard {
+        Some(s) => Some(ShardSpec::parse(s).map_err(usage)?),
+        None => ShardSpec::from_env(|k| std::env::var(k).ok()).map_err(usage)?,
+    };
     let report = pipeline::run(&cfg, &ctx)?;
     if !args.quiet {
         eprintln!("{}", report.summary());
@@ -300,6 +317,15 @@ fn cmd_run(args: RunArgs) -> Result<()> {
             Path::new(&ctx.base_dir).join(&cfg.output.dir).display()
         );
     }
+    Ok(())
+}
+
+fn cmd_merge(out: &Path) -> Result<()> {
+    let r = pipeline::merge(out)?;
+    eprintln!(
+        "merged {} shards: {} signed docs -> {} kept, {} duplicates, {} rejected; {:.1}s, peak RSS {:.0} MB, index {:.0} B/doc",
+        r.shard_count, r.signed_docs, r.kept, r.duplicates, r.rejected, r.wall_secs, r.peak_rss_mb, r.index_bytes_per_doc
+    );
     Ok(())
 }
 
@@ -501,6 +527,7 @@ fn main() -> ExitCode {
         Command::Eval(e) => cmd_eval(e),
         Command::Train(t) => cmd_train(t),
         Command::Status { config } => cmd_status(config.as_deref()),
+        Command::Merge { output } => cmd_merge(&output),
         Command::Config { config } => load_config(config.as_deref())
             .map(|(cfg, _)| out!("{}", cfg.to_toml()))
             .map_err(usage),

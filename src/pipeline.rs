@@ -17,6 +17,11 @@
 //! and entity registry of earlier runs are loaded, tables are written as `run=<run_id>`
 //! partitions (the `entities` snapshot whole), and output + new state are published together
 //! by the commit journal. Without it a run is one-off: whole tables, replaced atomically.
+//!
+//! With `RunContext::shard` set (`--shard i/N`) the run is one task of a sharded run (see
+//! `pipeline/shards.rs`): it reads only its files, signs but does not decide duplicates,
+//! writes its tables plus a `signatures` table under its shard folder and a completion marker
+//! last; `newsmill merge` later replays the dedup decisions in the single-run order.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,7 +39,7 @@ use crate::dedup::{Assignment, DedupIndex, DocMeta, Signature, Signer};
 use crate::doc::{entity_id_hex, Doc, Reject, Verdict};
 use crate::extract::{Extraction, Extractor};
 use crate::progress::Progress;
-use crate::read::{ReadItem, Source};
+use crate::read::{ReadItem, ShardSpec, Source};
 use crate::report::{DedupReport, RunReport, StageReport, Throughput, Totals};
 use crate::state::{lookup_doc_ids, EntityRegistry, ENTITIES_FILE};
 use crate::util;
@@ -55,6 +60,8 @@ pub struct RunContext {
     pub base_dir: PathBuf,
     /// The config file, if one was used.
     pub config_path: Option<PathBuf>,
+    /// Set for one task of a sharded run (`--shard i/N`); see `pipeline/shards.rs`.
+    pub shard: Option<ShardSpec>,
 }
 
 /// Run the whole pipeline; returns the report that was also written as `report.json`.
@@ -87,11 +94,13 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
 pub use crate::state::DEDUP_INDEX_FILE;
 
 mod nightly;
+mod shards;
 
 use nightly::{
     check_layout, commit_nightly, fail_point, nothing_new, open_nightly, run_record, StagedRun,
 };
 pub use nightly::{status, FAIL_AT_ENV};
+pub use shards::{merge, MergeReport, ShardManifest, MANIFEST_FILE, MARKER_FILE, SIGNATURES_TABLE};
 
 #[derive(Default)]
 struct Counters {
@@ -123,9 +132,23 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let cpu0 = util::cpu_secs().unwrap_or(0.0);
     let started = util::unix_secs();
     let stamp = util::compact_utc(started);
-    let out_dir = resolve(&ctx.base_dir, &cfg.output.dir);
+    let root_dir = resolve(&ctx.base_dir, &cfg.output.dir);
     let listed = Source::from_config(&cfg.input, &ctx.base_dir)?;
-    let (nightly, run_id, source) = if cfg.state.enabled() {
+    let shard = match ctx.shard {
+        Some(spec) => Some(shards::open_shard(
+            cfg,
+            ctx,
+            &root_dir,
+            listed.files(),
+            spec,
+        )?),
+        None => None,
+    };
+    let out_dir = shard.as_ref().map_or(root_dir, |s| s.dir.clone());
+    let (nightly, run_id, source) = if let Some(sh) = &shard {
+        let source = Source::from_files(sh.files.clone(), &cfg.input);
+        (None, format!("{stamp}-{}", std::process::id()), source)
+    } else if cfg.state.enabled() {
         let dir = resolve(&ctx.base_dir, &cfg.state.dir);
         let n = open_nightly(&dir, &out_dir, listed.files(), &stamp, &cfg.result_hash())?;
         if n.todo.is_empty() {
@@ -137,7 +160,11 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         (Some(n), run_id, source)
     } else {
         check_layout(&out_dir, false)?;
-        (None, format!("{stamp}-{}", std::process::id()), listed)
+        (
+            None,
+            format!("{stamp}-{}", std::process::id()),
+            listed.clone(),
+        )
     };
     let cleaner = Cleaner::from_config(&cfg.clean)?;
     let signer = if cfg.dedup.enabled {
@@ -146,8 +173,11 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         None
     };
     let index_path = nightly.as_ref().map(|n| n.state.file(DEDUP_INDEX_FILE));
+    // A shard only signs: decisions need every shard's documents (`newsmill merge`).
+    let band_index = shard.as_ref().map(|_| DedupIndex::new(&cfg.dedup));
     let mut index = match (&signer, &index_path) {
         (None, _) => None,
+        (Some(_), _) if shard.is_some() => None,
         (Some(_), Some(p)) if p.exists() => Some(DedupIndex::load(p, &cfg.dedup)?),
         (Some(_), _) => Some(DedupIndex::new(&cfg.dedup)),
     };
@@ -176,10 +206,16 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         TableWriter::new(dir, &cfg.output, meta.clone())
     };
     let mut rejects_w = writer(table::REJECTS)?;
+    let mut signatures_w = match &shard {
+        Some(_) => Some(writer(SIGNATURES_TABLE)?),
+        None => None,
+    };
     let mut c = Counters::default();
 
+    // A shard learns furniture from the whole input's sample, as a single run would.
+    let furniture_source = if shard.is_some() { &listed } else { &source };
     let furniture = if cfg.clean.repeated_lines {
-        learn_furniture(cfg, &source, &cleaner)
+        learn_furniture(cfg, furniture_source, &cleaner)
     } else {
         Furniture::default()
     };
@@ -277,6 +313,24 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
             }
             c.dedup.secs += t.elapsed().as_secs_f64();
         }
+        if let (Some(signer), Some(sh), Some(bi), Some(w)) =
+            (&signer, &shard, &band_index, signatures_w.as_mut())
+        {
+            let t = Instant::now();
+            let rows: Vec<shards::SigRow> = kept
+                .par_iter()
+                .map(|d| {
+                    let sig = signer.sign(&d.text);
+                    shards::signature_row(sh, bi, &doc_meta(d), d, &sig)
+                })
+                .collect();
+            let mut sig_rows = crate::write::shards::SignatureRows::default();
+            for r in rows {
+                sig_rows.push(r);
+            }
+            c.dedup.secs += t.elapsed().as_secs_f64();
+            w.write(&sig_rows.into_frame()?)?;
+        }
 
         let t = Instant::now();
         for d in &kept {
@@ -334,10 +388,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     );
     let mut done = 0u64;
     let mut duplicates = 0u64;
-    // Representatives' doc ids by key, for clusters with copies; a copy seen before its
-    // representative (keep = longest/earliest) waits in `pending` until the end.
-    let mut kept_ids: std::collections::HashMap<u64, String> = Default::default();
-    let mut pending: Vec<(DuplicateRow, u64)> = Vec::new();
+    let mut tracker = DupTracker::default();
     // Incremental runs remember every kept doc's id, for copies found on later nights.
     let mut run_doc_ids: Vec<(u64, String)> = Vec::new();
     loop {
@@ -356,25 +407,14 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
                 keep.push(true);
                 continue;
             };
-            if a.keep && a.kind.is_none() && a.cluster_size > 1 {
-                kept_ids.insert(doc_meta(d).key, d.doc_id.clone());
-            }
-            if let Some(kind) = a.kind {
-                let row = DuplicateRow {
-                    doc_id: d.doc_id.clone(),
-                    cluster_id: entity_id_hex(a.cluster_id),
-                    kept_doc_id: kept_ids.get(&a.kept_key).cloned(),
-                    kind: kind.as_str(),
-                    similarity: a.similarity,
-                    input_file: d.input_file.clone(),
-                    input_record: d.input_record,
-                };
-                if row.kept_doc_id.is_some() {
-                    dup_rows.push(row);
-                } else {
-                    pending.push((row, a.kept_key));
-                }
-            }
+            tracker.observe(
+                doc_meta(d).key,
+                &d.doc_id,
+                &d.input_file,
+                d.input_record,
+                a,
+                &mut dup_rows,
+            );
             keep.push(a.keep);
             if !a.keep {
                 duplicates += 1;
@@ -439,26 +479,14 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         progress.update(done, done);
         fail_point("write");
     }
-    if !pending.is_empty() {
-        let mut dup_rows = DuplicateRows::default();
+    if tracker.has_pending() {
         // Still unknown after this run: the representative was kept by an earlier run.
-        let earlier: std::collections::BTreeSet<u64> = pending
-            .iter()
-            .map(|(_, k)| *k)
-            .filter(|k| !kept_ids.contains_key(k))
-            .collect();
+        let earlier = tracker.unresolved();
         let earlier_ids = match &nightly {
             Some(n) => lookup_doc_ids(n.state.dir(), &earlier)?,
             None => Default::default(),
         };
-        for (mut row, kept_key) in pending {
-            row.kept_doc_id = kept_ids
-                .get(&kept_key)
-                .or_else(|| earlier_ids.get(&kept_key))
-                .cloned();
-            dup_rows.push(row);
-        }
-        duplicates_w.write(&dup_rows.into_frame()?)?;
+        duplicates_w.write(&tracker.finish(&earlier_ids).into_frame()?)?;
     }
     progress.finish();
 
@@ -509,6 +537,12 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         table::REJECTS.to_string(),
         rejects_w.finish(RejectRows::default().into_frame()?)?,
     );
+    if let Some(w) = signatures_w {
+        tables.insert(
+            SIGNATURES_TABLE.to_string(),
+            w.finish(crate::write::shards::SignatureRows::default().into_frame()?)?,
+        );
+    }
 
     let kept = tables[table::DOCUMENTS];
     let totals = Totals {
@@ -570,7 +604,12 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let json = serde_json::to_vec_pretty(&report).context("cannot serialise the report")?;
     let committed: Vec<&str> = report.tables.keys().map(String::as_str).collect();
     match nightly {
-        None => staging.commit(&committed, &json)?,
+        None => {
+            staging.commit(&committed, &json)?;
+            if let Some(sh) = &shard {
+                shards::finish_shard(sh, cfg, report.tables[table::DOCUMENTS])?;
+            }
+        }
         Some(n) => {
             let staged = StagedRun {
                 run_id: &report.run_id,
@@ -680,6 +719,77 @@ fn push_quotes(doc_id: &str, x: &Extraction, rows: &mut QuoteRows) {
             verb: q.verb.clone(),
             kind: q.kind,
         });
+    }
+}
+
+/// Turns dedup [`Assignment`]s into `duplicates` rows, in decision order: remembers each
+/// cluster representative's doc id, and holds back copies seen before their representative
+/// (keep = longest/earliest) until the end. Shared by single runs and `newsmill merge`, so
+/// both write the same rows.
+#[derive(Default)]
+struct DupTracker {
+    kept_ids: std::collections::HashMap<u64, String>,
+    pending: Vec<(DuplicateRow, u64)>,
+}
+
+impl DupTracker {
+    /// Records one document's decision; a duplicate whose representative is known goes to
+    /// `rows` at once.
+    fn observe(
+        &mut self,
+        key: u64,
+        doc_id: &str,
+        input_file: &str,
+        input_record: u64,
+        a: &Assignment,
+        rows: &mut DuplicateRows,
+    ) {
+        if a.keep && a.kind.is_none() && a.cluster_size > 1 {
+            self.kept_ids.insert(key, doc_id.to_string());
+        }
+        if let Some(kind) = a.kind {
+            let row = DuplicateRow {
+                doc_id: doc_id.to_string(),
+                cluster_id: entity_id_hex(a.cluster_id),
+                kept_doc_id: self.kept_ids.get(&a.kept_key).cloned(),
+                kind: kind.as_str(),
+                similarity: a.similarity,
+                input_file: input_file.to_string(),
+                input_record,
+            };
+            if row.kept_doc_id.is_some() {
+                rows.push(row);
+            } else {
+                self.pending.push((row, a.kept_key));
+            }
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Representative keys still unknown (kept by an earlier run).
+    fn unresolved(&self) -> std::collections::BTreeSet<u64> {
+        self.pending
+            .iter()
+            .map(|(_, k)| *k)
+            .filter(|k| !self.kept_ids.contains_key(k))
+            .collect()
+    }
+
+    /// The held-back rows, representatives filled from this run or `earlier`.
+    fn finish(self, earlier: &BTreeMap<u64, String>) -> DuplicateRows {
+        let mut rows = DuplicateRows::default();
+        for (mut row, kept_key) in self.pending {
+            row.kept_doc_id = self
+                .kept_ids
+                .get(&kept_key)
+                .or_else(|| earlier.get(&kept_key))
+                .cloned();
+            rows.push(row);
+        }
+        rows
     }
 }
 

@@ -219,7 +219,23 @@ impl DedupIndex {
 
     /// Band key of band `band` of doc `i`: a 32-bit mix of its rows' values.
     fn band_key(&self, i: u32, band: usize) -> u32 {
-        let rows = &self.sig(i)[band * self.p.rows..(band + 1) * self.p.rows];
+        self.band_key_of(self.sig(i), band)
+    }
+
+    /// The LSH bucket key of every band of `sig`, as [`DedupIndex::add`] buckets it (empty
+    /// when the signature has another length than `num_hashes`). Sharded runs persist these.
+    pub fn band_hashes(&self, sig: &Signature) -> Vec<u32> {
+        if sig.minhash.len() != self.p.k {
+            return Vec::new();
+        }
+        let sig16: Vec<u16> = sig.minhash.iter().map(|&v| (v >> 16) as u16).collect();
+        (0..self.p.bands)
+            .map(|b| self.band_key_of(&sig16, b))
+            .collect()
+    }
+
+    fn band_key_of(&self, sig16: &[u16], band: usize) -> u32 {
+        let rows = &sig16[band * self.p.rows..(band + 1) * self.p.rows];
         let mut h = self.p.cfg.seed ^ (band as u64).wrapping_mul(0xA076_1D64_78BD_642F);
         for &v in rows {
             h = (h ^ u64::from(v))

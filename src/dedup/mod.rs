@@ -15,6 +15,9 @@
 //!    joins matches transitively; [`DedupIndex::finish`] picks each cluster's kept member by
 //!    [`KeepPolicy`] and returns the decisions.
 //!
+//! Sharded runs persist phase 1 per shard (signatures Parquet, with [`DedupIndex::band_hashes`])
+//! and replay phase 2 in `newsmill merge`, in the single-run input order.
+//!
 //! **Guarantees**: results depend only on the texts, their input order and the config — not
 //! on thread count or batch boundaries. Cost is linear in corpus size (bucket walks are
 //! capped). Memory: ~1.1 KB per doc held with the defaults (256 B signature, the rest LSH

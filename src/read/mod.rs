@@ -5,7 +5,9 @@
 //! [`Reject`] rows for records that cannot become documents (malformed JSON, missing text,
 //! undecodable bytes, truncated streams, unreadable files).
 //!
-//! This module owns file listing (globs, directories, sorted so runs are reproducible),
+//! This module owns file listing (globs, directories, sorted so runs are reproducible), shard
+//! selection for `--shard i/N` ([`ShardSpec`]: a stable hash of each path, so stages never
+//! see shards),
 //! decompression (gzip and zstd, sniffed from magic bytes) and the field mapping; each format
 //! module only turns bytes into records. Records are produced lazily, one file open at a
 //! time, so memory does not grow with the corpus (Parquet files are the exception: one file's
@@ -17,6 +19,7 @@ mod files;
 mod jsonl;
 mod parquet;
 mod record;
+mod shard;
 mod text;
 mod warc;
 
@@ -27,6 +30,10 @@ use std::sync::Arc;
 pub use config::{FieldsConfig, InputConfig, InputFormat};
 pub use files::{format_from_name, list_files};
 pub use record::derive_doc_id;
+pub use shard::{
+    format_ranges, select as select_shard, shard_key, shard_of, ShardError, ShardSpec,
+    SHARD_COUNT_ENV, SHARD_SEED,
+};
 
 use crate::doc::{Doc, Reject, RejectReason};
 

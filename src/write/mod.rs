@@ -13,6 +13,7 @@
 mod commit;
 mod config;
 pub mod schema;
+pub mod shards;
 mod sink;
 mod spool;
 mod tables;

@@ -147,7 +147,7 @@ impl RejectRows {
 /// Rows of a table whose rows are built as whole structs before conversion.
 #[derive(Debug)]
 pub struct Rows<T> {
-    rows: Vec<T>,
+    pub(super) rows: Vec<T>,
 }
 
 impl<T> Default for Rows<T> {
