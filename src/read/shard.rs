@@ -137,8 +137,12 @@ impl std::fmt::Display for ShardSpec {
 pub fn shard_key(file: &Path, base_dir: &Path) -> String {
     let rel = file.strip_prefix(base_dir).unwrap_or(file);
     // Forward slashes, so a key computed on another OS picks the same shard.
+    // The root is the empty first piece, so an absolute key reads "/data/x", not "//data/x".
     rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
+        .map(|c| match c {
+            std::path::Component::RootDir => "".into(),
+            c => c.as_os_str().to_string_lossy(),
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -268,5 +272,18 @@ mod tests {
         assert_eq!(format_ranges(&[9, 3, 7, 8]), "3,7-9");
         assert_eq!(format_ranges(&[0]), "0");
         assert_eq!(format_ranges(&[]), "");
+    }
+
+    #[test]
+    fn keys_use_forward_slashes_and_one_leading_slash() {
+        let base = Path::new("/work/project");
+        assert_eq!(
+            shard_key(Path::new("/work/project/in/a.jsonl"), base),
+            "in/a.jsonl"
+        );
+        assert_eq!(
+            shard_key(Path::new("/elsewhere/b.jsonl"), base),
+            "/elsewhere/b.jsonl"
+        );
     }
 }
