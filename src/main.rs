@@ -34,6 +34,24 @@ macro_rules! outln {
     }};
 }
 
+/// The error and its causes, joined by ": ", leaving out a cause whose text an outer message
+/// already quotes (the library's errors say "cannot read PATH: CAUSE" and also expose CAUSE as
+/// their source, which `{:#}` would print twice).
+fn chain_message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let m = cause.to_string();
+        if out.contains(&m) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&m);
+    }
+    out
+}
+
 /// A reader that went away (`| head`) is success; anything else is reported.
 fn stdout_failed(e: std::io::Error) {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -536,7 +554,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let usage = e.downcast_ref::<UsageErrorWrap>().is_some();
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", chain_message(&e));
             if usage {
                 ExitCode::from(2)
             } else {

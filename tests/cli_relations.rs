@@ -149,3 +149,13 @@ fn eval_relations_on_conll04_valid() {
     let n = std::fs::read_to_string(&pred).unwrap().lines().count();
     assert_eq!(n, 231, "one prediction line per sentence");
 }
+
+#[test]
+fn missing_eval_file_is_named_once_with_its_cause() {
+    let w = Workdir::new();
+    let out = w.newsmill(&["eval", "relations", "--conll04", "nope.json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("nope.json"), "{err}");
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+}
