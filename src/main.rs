@@ -330,6 +330,11 @@ fn cmd_run(args: RunArgs) -> Result<()> {
     let report = pipeline::run(&cfg, &ctx)?;
     if !args.quiet {
         eprintln!("{}", report.summary());
+        if let Some(s) = &ctx.shard {
+            eprintln!(
+                "  shard {s} (0-based) of a sharded run: copies are found by `newsmill merge`, so this shard counts none"
+            );
+        }
         eprintln!(
             "  output: {}",
             Path::new(&ctx.base_dir).join(&cfg.output.dir).display()

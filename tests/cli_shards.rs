@@ -194,6 +194,16 @@ fn merge_refuses_while_a_shard_is_missing() {
 }
 
 #[test]
+fn a_shard_run_says_which_shard_it_is() {
+    let w = Workdir::new();
+    split_into_files(&w, &sample_lines(), 2);
+    let sh = config(&w, "sh.toml", "sh", NO_EXTRACT);
+    let out = w.newsmill_ok(&["run", "--config", sh.to_str().unwrap(), "--shard", "1/2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("shard 1/2 (0-based)"), "{err}");
+}
+
+#[test]
 fn a_shard_with_other_parameters_refuses() {
     let w = Workdir::new();
     split_into_files(&w, &sample_lines(), 8);
