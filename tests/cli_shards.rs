@@ -193,6 +193,23 @@ fn merge_refuses_while_a_shard_is_missing() {
     assert!(err.contains("--array=2-3"), "{err}");
 }
 
+/// Runs shard `shard` with `cfg`, insists that it fails, and returns its stderr.
+fn refused_shard(w: &Workdir, cfg: &Path, shard: &str) -> String {
+    let out = w.newsmill(&[
+        "run",
+        "-q",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--shard",
+        shard,
+    ]);
+    assert!(
+        !out.status.success(),
+        "shard {shard} should have been refused"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn a_shard_run_says_which_shard_it_is() {
     let w = Workdir::new();
@@ -216,33 +233,13 @@ fn a_shard_with_other_parameters_refuses() {
         "0.7",
     );
     let other = w.write("other.toml", text);
-    let out = w.newsmill(&[
-        "run",
-        "-q",
-        "--config",
-        other.to_str().unwrap(),
-        "--shard",
-        "1/3",
-    ]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused_shard(&w, &other, "1/3");
     assert!(
         err.contains("pins other settings") && err.contains("jaccard_threshold"),
         "{err}"
     );
-    let out = w.newsmill(&[
-        "run",
-        "-q",
-        "--config",
-        sh.to_str().unwrap(),
-        "--shard",
-        "1/4",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("shard count"),
-        "{err}"
-    );
+    let err = refused_shard(&w, &sh, "1/4");
+    assert!(err.contains("shard count"), "{err}");
 }
 
 #[test]
@@ -257,19 +254,8 @@ fn sharding_refuses_state_dir() {
         "\"st\"",
     );
     let cfg = w.write("st.toml", text);
-    let out = w.newsmill(&[
-        "run",
-        "-q",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--shard",
-        "0/2",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("[state] dir"),
-        "{err}"
-    );
+    let err = refused_shard(&w, &cfg, "0/2");
+    assert!(err.contains("[state] dir"), "{err}");
 }
 
 #[test]

@@ -329,6 +329,11 @@ const WEEKDAYS: [&str; 7] = [
     "sunday",
 ];
 
+/// Whether a lower-case word is a full month or weekday name.
+pub(crate) fn is_day_or_month(lower: &str) -> bool {
+    MONTHS.contains(&lower) || WEEKDAYS.contains(&lower)
+}
+
 /// Month number of a capitalised month name or abbreviation ("Feb", "Feb.", "Sept."), and
 /// whether it is a full name.
 fn month_of(w: &str) -> Option<(u32, bool)> {

@@ -470,7 +470,7 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
         let mut w = writer(t)?;
         match merge_doc_table(&dirs, t, &kept_pos, &mut w)? {
             Some(rows) => {
-                w.finish(DuplicateRows::default().into_frame()?)?;
+                w.close()?;
                 tables.insert(t.to_string(), rows);
             }
             None => {
@@ -485,7 +485,7 @@ pub fn merge(out: &Path) -> Result<MergeReport> {
     let mut w = writer(table::ENTITIES)?;
     match merge_entities(&dirs, &totals, &mut w)? {
         Some(rows) => {
-            w.finish(crate::write::EntityRows::default().into_frame()?)?;
+            w.close()?;
             tables.insert(table::ENTITIES.to_string(), rows);
         }
         None => {

@@ -145,6 +145,15 @@ impl TableWriter {
         Ok(())
     }
 
+    /// Flush and close the last part of a table that has seen at least one batch (an empty
+    /// one is enough: it fixes the schema).
+    pub fn close(mut self) -> Result<u64, WriteError> {
+        if self.schema.is_some() {
+            self.close_part()?;
+        }
+        Ok(self.rows)
+    }
+
     /// Flush and close the last part. A table that never saw a batch gets an empty part
     /// with `empty_schema`, so readers always find the table.
     pub fn finish(mut self, empty: DataFrame) -> Result<u64, WriteError> {

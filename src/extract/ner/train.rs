@@ -617,39 +617,10 @@ fn set_doc_labels(doc: &mut Doc, tags: &[u8]) {
     doc.xoffs = xo;
 }
 
-/// Date words that CoNLL04 tags `Other` but that are no names (the numeric rules own them).
-const DATE_WORDS: [&str; 31] = [
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "may",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-    "january",
-    "february",
-    "march",
-    "april",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
+/// Month abbreviations that CoNLL04 tags `Other` (the full month and weekday names come from
+/// the numeric rules' lists): date words are no names, the numeric rules own them.
+const MONTH_ABBREVIATIONS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 ];
 
 /// CoNLL04 sentences as one-sentence training documents over the tokens newsmill's NER sees
@@ -714,7 +685,7 @@ fn is_misc_name(span: &[&str]) -> bool {
     let has_digit = span.iter().any(|w| w.chars().any(|c| c.is_ascii_digit()));
     let date_word = span.iter().any(|w| {
         let l = w.trim_end_matches('.').to_lowercase();
-        DATE_WORDS.contains(&l.as_str())
+        MONTH_ABBREVIATIONS.contains(&l.as_str()) || crate::extract::numeric::is_day_or_month(&l)
     });
     starts_upper && !has_digit && !date_word
 }
