@@ -155,22 +155,32 @@ fn normalize_char(c: char) -> char {
 /// Computes the atoms of every token of a document (sentences flattened in order).
 pub(crate) fn atoms(res: &Resources, sentences: &[Vec<&str>], sc: &mut Scratch) -> Vec<TokenAtoms> {
     let n: usize = sentences.iter().map(Vec::len).sum();
-    let mut out = Vec::with_capacity(n);
     // Words repeat a lot within a document; computing their atoms once halves featurising time.
     let mut cache: HashMap<&str, TokenAtoms> = HashMap::with_capacity(n / 2 + 1);
+    atoms_with(res, sentences, |tok| {
+        cache
+            .entry(tok)
+            .or_insert_with(|| token_atoms(res, tok, sc))
+            .clone()
+    })
+}
+
+/// [`atoms`] with the context-free part of each token's atoms supplied by `word_atoms`
+/// (which may cache them across documents): sentence position, headline and gazetteer marks
+/// are added here.
+pub(crate) fn atoms_with<'a>(
+    res: &Resources,
+    sentences: &[Vec<&'a str>],
+    mut word_atoms: impl FnMut(&'a str) -> TokenAtoms,
+) -> Vec<TokenAtoms> {
+    let n: usize = sentences.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(n);
     for sent in sentences {
         let first = out.len();
         let mut n_alpha = 0;
         let mut n_upper = 0;
         for (i, tok) in sent.iter().enumerate() {
-            let mut a = match cache.get(tok) {
-                Some(a) => a.clone(),
-                None => {
-                    let a = token_atoms(res, tok, sc);
-                    cache.insert(tok, a.clone());
-                    a
-                }
-            };
+            let mut a = word_atoms(tok);
             if i == 0 {
                 a.flags |= F_INITIAL;
             }
@@ -193,7 +203,8 @@ pub(crate) fn atoms(res: &Resources, sentences: &[Vec<&str>], sc: &mut Scratch) 
     out
 }
 
-fn token_atoms(res: &Resources, tok: &str, sc: &mut Scratch) -> TokenAtoms {
+/// The atoms of one token that depend on its characters alone (no sentence context).
+pub(crate) fn token_atoms(res: &Resources, tok: &str, sc: &mut Scratch) -> TokenAtoms {
     sc.low.clear();
     sc.norm.clear();
     sc.shape.clear();
@@ -396,6 +407,12 @@ fn doc_case_stats(toks: &[TokenAtoms]) -> IdMap<(u16, u16)> {
     m
 }
 
+// Boundary atoms for positions outside the sentence.
+const BOS: u64 = 0xB05;
+const EOS: u64 = 0xE05;
+
+/// All first-pass features of token `i` of sentence `s`, in training order. The tagging hot
+/// path gets the same multiset from [`type_features`] + [`context_features`] (tested).
 fn token_features(s: &[TokenAtoms], i: usize, doc: &IdMap<(u16, u16)>, f: &mut Vec<u64>) {
     let t = &s[i];
     let at = |d: isize| -> Option<&TokenAtoms> {
@@ -406,9 +423,6 @@ fn token_features(s: &[TokenAtoms], i: usize, doc: &IdMap<(u16, u16)>, f: &mut V
             s.get(j as usize)
         }
     };
-    // Boundary atoms for positions outside the sentence.
-    const BOS: u64 = 0xB05;
-    const EOS: u64 = 0xE05;
     let low = |d: isize| at(d).map_or(if d < 0 { BOS } else { EOS }, |x| x.low);
     let shape = |d: isize| at(d).map_or(if d < 0 { BOS } else { EOS }, |x| x.shape);
     let sshape = |d: isize| at(d).map_or(if d < 0 { BOS } else { EOS }, |x| x.sshape);
@@ -479,7 +493,147 @@ fn token_features(s: &[TokenAtoms], i: usize, doc: &IdMap<(u16, u16)>, f: &mut V
     if headline {
         f.push(mix(T_HEAD_LOW, t.low));
     }
-    // Document casing evidence, excluding this occurrence.
+    push_doc_case(t, doc, pos_flags, f);
+}
+
+/// Offsets (relative to a position) of the window words whose word-level features
+/// [`type_features`] lists; index `d + 2`.
+pub(crate) const WINDOW: [isize; 5] = [-2, -1, 0, 1, 2];
+
+/// The features a position gets from the word at relative offset `d` alone (`x = None`: that
+/// offset is outside the sentence). They depend on nothing but that word, so the tagger sums
+/// their weights once per word and reuses the sums; with [`context_features`] they are exactly
+/// [`token_features`]' features.
+pub(crate) fn type_features(x: Option<&TokenAtoms>, d: isize, f: &mut Vec<u64>) {
+    let bound = if d < 0 { BOS } else { EOS };
+    let low = x.map_or(bound, |x| x.low);
+    let shape = x.map_or(bound, |x| x.shape);
+    let cluster = |lvl: usize| -> u64 {
+        match x {
+            None => 0xFFFF_0000u64.wrapping_add(d as u64),
+            Some(x) => x.lex.map_or(0xFFFF, |e| u64::from(e.clusters[lvl])),
+        }
+    };
+    match d {
+        0 => {
+            let Some(t) = x else { return };
+            f.push(mix(T_BIAS, 0));
+            f.push(mix(T_WORD, t.word));
+            f.push(mix(T_LOW[2], t.low));
+            f.push(mix(T_SHAPE[1], t.shape));
+            f.push(mix(T_SSHAPE, t.sshape));
+            for k in 0..AFFIX_MAX.min(t.n_chars) {
+                f.push(mix(mix(T_PRE, k as u64), t.pre[k]));
+                f.push(mix(mix(T_SUF, k as u64), t.suf[k]));
+            }
+            if let Some(e) = &t.lex {
+                for (lvl, c) in e.clusters.iter().enumerate() {
+                    f.push(mix(mix(T_CLUSTER, lvl as u64), u64::from(*c)));
+                }
+            }
+        }
+        -2 => f.push(mix(T_LOW[0], low)),
+        2 => f.push(mix(T_LOW[4], low)),
+        -1 => {
+            f.push(mix(T_LOW[1], low));
+            f.push(mix(T_SHAPE[0], shape));
+            for lvl in 1..3 {
+                f.push(mix(mix(T_CLUSTER_PREV, lvl as u64), cluster(lvl)));
+            }
+        }
+        1 => {
+            f.push(mix(T_LOW[3], low));
+            f.push(mix(T_SHAPE[2], shape));
+            for lvl in 1..3 {
+                f.push(mix(mix(T_CLUSTER_NEXT, lvl as u64), cluster(lvl)));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// [`base_features`] without the word-level features of [`type_features`]: what is left
+/// depends on word pairs, sentence position, gazetteer marks or the document.
+pub(crate) fn base_context_features(
+    toks: &[TokenAtoms],
+    sentences: &[Vec<&str>],
+    feats: &mut Vec<u64>,
+    offsets: &mut Vec<u32>,
+) {
+    feats.clear();
+    offsets.clear();
+    let doc = doc_case_stats(toks);
+    let mut start = 0;
+    for sent in sentences {
+        let s = &toks[start..start + sent.len()];
+        let runs = cap_runs(s);
+        for (i, run) in runs.iter().enumerate() {
+            offsets.push(feats.len() as u32);
+            context_features(s, i, &doc, feats);
+            if let Some((len, pos)) = *run {
+                feats.push(mix(mix(T_CAP_RUN, len), pos));
+            }
+        }
+        start += sent.len();
+    }
+    offsets.push(feats.len() as u32);
+}
+
+/// The features of [`token_features`] that [`type_features`] does not list.
+fn context_features(s: &[TokenAtoms], i: usize, doc: &IdMap<(u16, u16)>, f: &mut Vec<u64>) {
+    let t = &s[i];
+    let at = |d: isize| -> Option<&TokenAtoms> {
+        let j = i as isize + d;
+        if j < 0 {
+            None
+        } else {
+            s.get(j as usize)
+        }
+    };
+    let low = |d: isize| at(d).map_or(if d < 0 { BOS } else { EOS }, |x| x.low);
+    let sshape = |d: isize| at(d).map_or(if d < 0 { BOS } else { EOS }, |x| x.sshape);
+    let pos_flags = u64::from(t.flags & (F_INITIAL | F_HEADLINE));
+
+    f.push(mix(mix(T_BIGRAM_L, low(-1)), t.low));
+    f.push(mix(mix(T_BIGRAM_R, t.low), low(1)));
+    f.push(mix(mix(T_SSHAPE_L, sshape(-1)), t.sshape));
+    f.push(mix(mix(T_SSHAPE_R, t.sshape), sshape(1)));
+    f.push(mix(mix(mix(T_SSHAPE_LR, sshape(-1)), t.sshape), sshape(1)));
+    f.push(mix(mix(T_LOW_SHAPE_PREV, low(-1)), t.sshape));
+    f.push(mix(mix(T_POS_SHAPE, pos_flags), t.sshape));
+    match &t.lex {
+        Some(e) => f.push(mix(
+            mix(T_CASE, e.case as u64),
+            pos_flags | (u64::from(t.flags & 3) << 8),
+        )),
+        None => f.push(mix(mix(T_NO_CLUSTER, pos_flags), t.sshape)),
+    }
+    for b in 0..32 {
+        if t.gaz_b & (1 << b) != 0 {
+            f.push(mix(T_GAZ_B, b));
+        }
+        if t.gaz_i & (1 << b) != 0 {
+            f.push(mix(T_GAZ_I, b));
+        }
+    }
+    if let Some(p) = at(-1) {
+        if p.gaz_b | p.gaz_i != 0 {
+            f.push(mix(T_GAZ_PREV, u64::from(p.gaz_b | p.gaz_i)));
+        }
+    }
+    if let Some(nx) = at(1) {
+        if nx.gaz_b | nx.gaz_i != 0 {
+            f.push(mix(T_GAZ_NEXT, u64::from(nx.gaz_b | nx.gaz_i)));
+        }
+    }
+    if t.flags & F_HEADLINE != 0 {
+        f.push(mix(T_HEAD_LOW, t.low));
+    }
+    push_doc_case(t, doc, pos_flags, f);
+}
+
+/// Document casing evidence for `t`, excluding this occurrence.
+fn push_doc_case(t: &TokenAtoms, doc: &IdMap<(u16, u16)>, pos_flags: u64, f: &mut Vec<u64>) {
     if t.flags & F_ALPHA != 0 {
         let (mut nl, mut nt) = doc.get(&t.lex_key).copied().unwrap_or((0, 0));
         if t.flags & (F_INITIAL | F_HEADLINE) == 0 {

@@ -34,6 +34,7 @@
 //! # Ok::<(), newsmill::extract::ner::NerError>(())
 //! ```
 
+mod cache;
 mod derive;
 mod features;
 mod lexicon;
@@ -45,7 +46,11 @@ use std::path::{Path, PathBuf};
 
 pub use train::{train, EpochReport, TrainOptions, TrainReport};
 
-use features::{atoms, base_features, doc_label_features, Scratch};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cache::WordCache;
+use features::{atoms_with, base_context_features, doc_label_features, TokenAtoms};
 use model::{span_margin, tags_to_spans, viterbi, Acc, Joint, ModelData, NT};
 
 /// Coarse entity type, as in CoNLL-2003.
@@ -146,6 +151,16 @@ pub enum NerError {
 pub struct NerModel {
     data: ModelData,
     joint: Joint,
+    /// Distinguishes models in the per-thread word caches (clones share it: same weights).
+    id: u64,
+}
+
+/// Source of [`NerModel::id`]s.
+static NEXT_MODEL_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Word-level weight sums, reused across the documents a thread tags.
+    static WORD_CACHE: RefCell<WordCache> = RefCell::new(WordCache::default());
 }
 
 /// Logistic function.
@@ -185,40 +200,35 @@ impl NerModel {
 
     pub(crate) fn from_data(data: ModelData) -> Self {
         let joint = Joint::new(&data.stage1, &data.stage2);
-        NerModel { data, joint }
+        let id = NEXT_MODEL_ID.fetch_add(1, Ordering::Relaxed);
+        NerModel { data, joint, id }
     }
 
     /// Tags one document given as sentences of tokens. Returns one span list per sentence,
     /// spans sorted by start and non-overlapping.
     pub fn tag_document(&self, sentences: &[Vec<&str>]) -> Vec<Vec<Span>> {
+        WORD_CACHE.with(|c| match c.try_borrow_mut() {
+            Ok(mut cache) => self.tag_with(&mut cache, sentences),
+            // Not reachable (tagging does not re-enter itself), but never worth a panic.
+            Err(_) => self.tag_with(&mut WordCache::default(), sentences),
+        })
+    }
+
+    fn tag_with(&self, cache: &mut WordCache, sentences: &[Vec<&str>]) -> Vec<Vec<Span>> {
         let d = &self.data;
-        let mut sc = Scratch::default();
-        let toks = atoms(&d.res, sentences, &mut sc);
-        let (mut feats, mut offs) = (Vec::new(), Vec::new());
-        base_features(&toks, sentences, &mut feats, &mut offs);
-        // Pass 1; stage-2 sums of the shared features are accumulated at the same time.
+        let (toks, mut acc) = self.first_pass_sums(cache, sentences);
+        // Pass 1.
         let mut types = Vec::with_capacity(toks.len());
         let mut em1: Vec<[f32; NT]> = Vec::new();
-        let mut acc: Vec<Acc> = Vec::with_capacity(toks.len());
         let mut tags = Vec::new();
-        let mut rows = Vec::with_capacity(feats.len());
-        let mut row_offs = Vec::with_capacity(offs.len());
-        for w in offs.windows(2) {
-            row_offs.push(rows.len());
-            let f = feats.get(w[0] as usize..w[1] as usize).unwrap_or(&[]);
-            self.joint.resolve(f, &mut rows);
-        }
-        row_offs.push(rows.len());
         let mut first = 0;
         for sent in sentences {
             em1.clear();
-            for t in first..first + sent.len() {
-                let mut a: Acc = [[0; NT]; 2];
-                let r = rows.get(row_offs[t]..row_offs[t + 1]).unwrap_or(&[]);
-                self.joint.accumulate(r, &mut a, false);
-                em1.push(self.joint.scores(&a, 0));
-                acc.push(a);
-            }
+            em1.extend(
+                acc[first..first + sent.len()]
+                    .iter()
+                    .map(|a| self.joint.scores(a, 0)),
+            );
             viterbi(&d.stage1, &em1, &mut tags);
             types.extend(tags.iter().map(|&t| tag_type(t)));
             first += sent.len();
@@ -226,6 +236,7 @@ impl NerModel {
         // Pass 2, with document-level label features.
         let (mut xf, mut xo) = (Vec::new(), Vec::new());
         doc_label_features(&toks, &types, &mut xf, &mut xo);
+        let mut rows = Vec::new();
         let em2: Vec<[f32; NT]> = acc
             .iter_mut()
             .enumerate()
@@ -246,6 +257,57 @@ impl NerModel {
             first += sent.len();
         }
         out
+    }
+
+    /// Every token's atoms and its summed first-pass feature weights for both stages: cached
+    /// word-level sums of its ±2 window plus the resolved context features.
+    fn first_pass_sums(
+        &self,
+        cache: &mut WordCache,
+        sentences: &[Vec<&str>],
+    ) -> (Vec<TokenAtoms>, Vec<Acc>) {
+        let n: usize = sentences.iter().map(Vec::len).sum();
+        cache.begin(self.id, &self.joint, n);
+        let mut ids = Vec::with_capacity(n);
+        let toks = atoms_with(&self.data.res, sentences, |tok| {
+            let e = cache.entry(&self.data.res, &self.joint, tok);
+            ids.push(e as usize);
+            cache.entries[e as usize].atoms.clone()
+        });
+        let (mut feats, mut offs) = (Vec::new(), Vec::new());
+        base_context_features(&toks, sentences, &mut feats, &mut offs);
+        // All rows first, so the table's cache misses overlap instead of stalling one by one.
+        let mut rows = Vec::with_capacity(feats.len());
+        let mut row_offs = Vec::with_capacity(offs.len());
+        for w in offs.windows(2) {
+            row_offs.push(rows.len());
+            let f = feats.get(w[0] as usize..w[1] as usize).unwrap_or(&[]);
+            self.joint.resolve(f, &mut rows);
+        }
+        row_offs.push(rows.len());
+        let mut acc: Vec<Acc> = Vec::with_capacity(n);
+        let mut first = 0;
+        for sent in sentences {
+            let len = sent.len();
+            for k in 0..len {
+                let t = first + k;
+                let mut a = cache.entries[ids[t]].sums[2];
+                for (slot, dk) in [(0usize, -2isize), (1, -1), (3, 1), (4, 2)] {
+                    let j = k as isize + dk;
+                    let src = if j >= 0 && (j as usize) < len {
+                        &cache.entries[ids[first + j as usize]].sums[slot]
+                    } else {
+                        &cache.boundary[slot]
+                    };
+                    cache::add(&mut a, src);
+                }
+                let r = rows.get(row_offs[t]..row_offs[t + 1]).unwrap_or(&[]);
+                self.joint.accumulate(r, &mut a, false);
+                acc.push(a);
+            }
+            first += len;
+        }
+        (toks, acc)
     }
 
     fn spans(&self, tags: &[u8], em: &[[f32; NT]]) -> Vec<Span> {
@@ -336,6 +398,60 @@ mod tests {
                 assert_eq!(h.join().expect("thread"), one);
             }
         });
+    }
+
+    /// The word-cache path sums exactly the weights of every first-pass feature, on a cold
+    /// and a warm cache, for every sample document.
+    #[test]
+    fn cached_sums_equal_full_feature_sums() {
+        use crate::extract::{sentences::split_sentences, tokens::tokenize};
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let model = root.join("data/models/ner-conll2003.bin");
+        let sample = root.join("data/sample/articles.jsonl");
+        if !model.exists() || !sample.exists() {
+            eprintln!("skipping: needs the shipped model and sample corpus");
+            return;
+        }
+        let m = NerModel::load(&model).expect("shipped model loads");
+        let full = |sentences: &[Vec<&str>]| -> Vec<Acc> {
+            let toks = features::atoms(&m.data.res, sentences, &mut features::Scratch::default());
+            let (mut f, mut o) = (Vec::new(), Vec::new());
+            features::base_features(&toks, sentences, &mut f, &mut o);
+            o.windows(2)
+                .map(|w| {
+                    let mut rows = Vec::new();
+                    m.joint.resolve(&f[w[0] as usize..w[1] as usize], &mut rows);
+                    let mut a: Acc = [[0; NT]; 2];
+                    m.joint.accumulate(&rows, &mut a, false);
+                    a
+                })
+                .collect()
+        };
+        let text = std::fs::read_to_string(&sample).expect("sample reads");
+        let mut cache = WordCache::default();
+        let mut docs = 0;
+        for pass in 0..2 {
+            for line in text.lines() {
+                // The sample deliberately holds malformed records; they are not documents.
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue;
+                };
+                let body = v["text"].as_str().unwrap_or_default();
+                let tokens = tokenize(body);
+                let mut sents: Vec<Vec<&str>> = split_sentences(body, &tokens)
+                    .into_iter()
+                    .map(|r| tokens[r].iter().map(|t| t.text(body)).collect())
+                    .collect();
+                // A one-token and an all-caps sentence exercise the boundary sums and flags.
+                sents.push(vec!["Kerry"]);
+                sents.push(vec!["KENYA", "SIGNS", "RAIL", "DEAL"]);
+                let (toks, cached) = m.first_pass_sums(&mut cache, &sents);
+                assert_eq!(toks.len(), cached.len());
+                assert!(cached == full(&sents), "pass {pass}: sums differ");
+                docs += 1;
+            }
+        }
+        assert!(docs >= 4);
     }
 
     #[test]
