@@ -111,7 +111,7 @@ fn sum(joint: &Joint, feats: &[u64], rows: &mut Vec<u32>) -> Acc {
 }
 
 /// `a += b`, both stages.
-#[inline]
+#[inline(always)]
 pub(crate) fn add(a: &mut Acc, b: &Acc) {
     for (x, y) in a.iter_mut().zip(b) {
         for (p, q) in x.iter_mut().zip(y) {

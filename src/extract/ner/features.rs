@@ -78,8 +78,9 @@ fn atom(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(bytes, ATOM_SEED)
 }
 
-/// Per-token atoms, computed once per document.
-#[derive(Debug, Clone, Default)]
+/// Per-token atoms, computed once per document (`Copy`: the tagger copies them out of its
+/// word cache for every token).
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct TokenAtoms {
     word: u64,
     /// Lowercased, digits mapped to `0`.

@@ -342,7 +342,7 @@ impl Joint {
     }
 
     /// Adds resolved rows to both stages' accumulators (`stage2_only`: skip stage 1).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn accumulate(&self, rows: &[u32], acc: &mut Acc, stage2_only: bool) {
         for &r in rows {
             let base = r as usize * 2 * NT;
