@@ -159,10 +159,9 @@ pub(crate) fn atoms(res: &Resources, sentences: &[Vec<&str>], sc: &mut Scratch) 
     // Words repeat a lot within a document; computing their atoms once halves featurising time.
     let mut cache: HashMap<&str, TokenAtoms> = HashMap::with_capacity(n / 2 + 1);
     atoms_with(res, sentences, |tok| {
-        cache
+        *cache
             .entry(tok)
             .or_insert_with(|| token_atoms(res, tok, sc))
-            .clone()
     })
 }
 

@@ -272,7 +272,7 @@ impl NerModel {
         let toks = atoms_with(&self.data.res, sentences, |tok| {
             let e = cache.entry(&self.data.res, &self.joint, tok);
             ids.push(e as usize);
-            cache.entries[e as usize].atoms.clone()
+            cache.entries[e as usize].atoms
         });
         let (mut feats, mut offs) = (Vec::new(), Vec::new());
         base_context_features(&toks, sentences, &mut feats, &mut offs);
