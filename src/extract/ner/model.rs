@@ -180,35 +180,95 @@ impl Stage {
     }
 }
 
-/// For each tag, the tags allowed before it (first `len` entries), derived from [`allowed`].
-struct Preds {
-    list: [[u8; NT]; NT],
-    len: [usize; NT],
-}
-
-fn preds() -> &'static Preds {
-    static P: std::sync::OnceLock<Preds> = std::sync::OnceLock::new();
-    P.get_or_init(|| {
-        let mut p = Preds {
-            list: [[0; NT]; NT],
-            len: [0; NT],
-        };
-        for y in 0..NT {
-            for x in 0..NT {
-                if allowed(Some(x), y) {
-                    p.list[y][p.len[y]] = x as u8;
-                    p.len[y] += 1;
-                }
-            }
-        }
-        p
-    })
-}
+/// Tag lanes padded to a multiple of 8, so each Viterbi step is whole SIMD vectors.
+const NTP: usize = 24;
 
 /// Best legal tag sequence for per-token emission scores (first-order Viterbi).
-/// `stage` must have been [`Stage::prepare`]d. Only legal predecessors are visited (9 or 2 per
-/// tag instead of 17), which makes decoding about twice as fast.
+/// `stage` must have been [`Stage::prepare`]d (illegal bigrams are `-inf` there).
+///
+/// Each step takes, for all 17 tags at once, the max over predecessors of score plus
+/// transition: 17 vector max-and-select passes instead of a scalar loop per tag (AVX2 when the
+/// CPU has it). Predecessors are visited in ascending order and replace the best only when
+/// strictly better, so ties resolve exactly as in a scalar loop (tested).
 pub(crate) fn viterbi(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { viterbi_avx2(stage, em, out) };
+        return;
+    }
+    viterbi_with(stage, em, out, step_lanes);
+}
+
+/// Transition scores by predecessor, padded with `-inf` to [`NTP`] lanes.
+type Trans = [[f32; NTP]; NT];
+
+/// One Viterbi step: per tag lane, the best `prev[x] + trans[x][y]` and its first arg max `x`.
+#[inline(always)]
+fn step_lanes(trans: &Trans, prev: &[f32; NTP], best: &mut [f32; NTP], arg: &mut [u8; NTP]) {
+    *best = [f32::NEG_INFINITY; NTP];
+    *arg = [0; NTP];
+    for (x, row) in trans.iter().enumerate() {
+        for y in 0..NTP {
+            let s = prev[x] + row[y];
+            if s > best[y] {
+                best[y] = s;
+                arg[y] = x as u8;
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn viterbi_avx2(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
+    viterbi_with(stage, em, out, |t, p, b, a| {
+        // SAFETY: only reached through `viterbi_avx2`, i.e. on a CPU with AVX2.
+        unsafe { step_avx2(t, p, b, a) }
+    });
+}
+
+/// [`step_lanes`] in AVX2: three 8-lane registers of maxima, and the arg max kept as floats
+/// so one blend updates both.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn step_avx2(trans: &Trans, prev: &[f32; NTP], best: &mut [f32; NTP], arg: &mut [u8; NTP]) {
+    use std::arch::x86_64::*;
+    let mut b = [_mm256_set1_ps(f32::NEG_INFINITY); NTP / 8];
+    let mut a = [_mm256_setzero_ps(); NTP / 8];
+    for (x, row) in trans.iter().enumerate() {
+        let px = _mm256_set1_ps(prev[x]);
+        let xf = _mm256_set1_ps(x as f32);
+        for c in 0..NTP / 8 {
+            // SAFETY: `row` has NTP = 24 floats; chunk c reads floats 8c..8c+8.
+            let r = unsafe { _mm256_loadu_ps(row.as_ptr().add(c * 8)) };
+            let s = _mm256_add_ps(px, r);
+            let m = _mm256_cmp_ps::<_CMP_GT_OQ>(s, b[c]);
+            b[c] = _mm256_blendv_ps(b[c], s, m);
+            a[c] = _mm256_blendv_ps(a[c], xf, m);
+        }
+    }
+    let mut af = [0f32; NTP];
+    for c in 0..NTP / 8 {
+        // SAFETY: both arrays hold NTP floats; chunk c writes floats 8c..8c+8.
+        unsafe {
+            _mm256_storeu_ps(best.as_mut_ptr().add(c * 8), b[c]);
+            _mm256_storeu_ps(af.as_mut_ptr().add(c * 8), a[c]);
+        }
+    }
+    for (d, s) in arg.iter_mut().zip(af) {
+        *d = s as u8;
+    }
+}
+
+#[inline(always)]
+fn viterbi_with(
+    stage: &Stage,
+    em: &[[f32; NT]],
+    out: &mut Vec<u8>,
+    mut step: impl FnMut(&Trans, &[f32; NTP], &mut [f32; NTP], &mut [u8; NTP]),
+) {
     out.clear();
     let n = em.len();
     if n == 0 || stage.masked.len() != NT * NT || stage.start.len() != NT || stage.end.len() != NT {
@@ -216,32 +276,25 @@ pub(crate) fn viterbi(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
         return;
     }
     const NEG: f32 = f32::NEG_INFINITY;
-    let pr = preds();
-    let mut back = vec![[0u8; NT]; n];
-    let mut prev = [NEG; NT];
-    for (y, p) in prev.iter_mut().enumerate() {
+    let mut trans: Trans = [[NEG; NTP]; NT];
+    for (x, row) in trans.iter_mut().enumerate() {
+        row[..NT].copy_from_slice(&stage.masked[x * NT..(x + 1) * NT]);
+    }
+    let mut back = vec![[0u8; NTP]; n];
+    let mut prev = [NEG; NTP];
+    for (y, p) in prev.iter_mut().take(NT).enumerate() {
         *p = em[0][y] + stage.start[y];
     }
+    let mut best = [NEG; NTP];
     for i in 1..n {
-        let mut cur = [NEG; NT];
+        step(&trans, &prev, &mut best, &mut back[i]);
         for y in 0..NT {
-            let mut best = NEG;
-            let mut arg = 0u8;
-            for &x in &pr.list[y][..pr.len[y]] {
-                let s = prev[x as usize] + stage.masked[x as usize * NT + y];
-                if s > best {
-                    best = s;
-                    arg = x;
-                }
-            }
-            cur[y] = best + em[i][y];
-            back[i][y] = arg;
+            prev[y] = best[y] + em[i][y];
         }
-        prev = cur;
     }
     let mut best = NEG;
     let mut arg = 0usize;
-    for (y, &p) in prev.iter().enumerate() {
+    for (y, &p) in prev.iter().take(NT).enumerate() {
         let s = p + stage.end[y];
         if s > best {
             best = s;
@@ -647,6 +700,83 @@ mod tests {
         s.weights[tag(Pos::S, 1)] = 2.0;
         s.prepare();
         s
+    }
+
+    /// The plain scalar Viterbi over legal predecessors only, as the lanes version replaced.
+    fn viterbi_reference(stage: &Stage, em: &[[f32; NT]]) -> Vec<u8> {
+        const NEG: f32 = f32::NEG_INFINITY;
+        let n = em.len();
+        let mut back = vec![[0u8; NT]; n];
+        let mut prev = [NEG; NT];
+        for (y, p) in prev.iter_mut().enumerate() {
+            *p = em[0][y] + stage.start[y];
+        }
+        for i in 1..n {
+            let mut cur = [NEG; NT];
+            for y in 0..NT {
+                let (mut best, mut arg) = (NEG, 0u8);
+                for x in (0..NT).filter(|&x| allowed(Some(x), y)) {
+                    let s = prev[x] + stage.masked[x * NT + y];
+                    if s > best {
+                        best = s;
+                        arg = x as u8;
+                    }
+                }
+                cur[y] = best + em[i][y];
+                back[i][y] = arg;
+            }
+            prev = cur;
+        }
+        let (mut best, mut arg) = (NEG, 0usize);
+        for (y, &p) in prev.iter().enumerate() {
+            if p + stage.end[y] > best {
+                best = p + stage.end[y];
+                arg = y;
+            }
+        }
+        let mut out = vec![0u8; n];
+        out[n - 1] = arg as u8;
+        for i in (1..n).rev() {
+            out[i - 1] = back[i][out[i] as usize];
+        }
+        out
+    }
+
+    /// Same paths as the scalar loop on random scores, including many exact ties (scores on
+    /// a coarse grid) and all-equal rows.
+    #[test]
+    fn lanes_viterbi_equals_scalar_reference() {
+        let mut st = tiny_stage();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |grid: f32| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ((x >> 40) % 7) as f32 * grid - 3.0 * grid
+        };
+        for round in 0..300 {
+            let grid = if round % 3 == 0 { 1.0 } else { 0.37 };
+            for t in st.trans.iter_mut() {
+                *t = next(grid);
+            }
+            st.prepare();
+            let n = 1 + round % 40;
+            let em: Vec<[f32; NT]> = (0..n)
+                .map(|_| {
+                    let mut r = [0f32; NT];
+                    if round % 10 != 5 {
+                        r.iter_mut().for_each(|v| *v = next(grid));
+                    }
+                    r
+                })
+                .collect();
+            let mut out = Vec::new();
+            viterbi(&st, &em, &mut out);
+            assert_eq!(out, viterbi_reference(&st, &em), "round {round}");
+            let mut lanes = Vec::new();
+            viterbi_with(&st, &em, &mut lanes, step_lanes);
+            assert_eq!(lanes, out);
+        }
     }
 
     #[test]
