@@ -281,13 +281,48 @@ fn norm_token(t: &str, out: &mut String) {
 /// Lookup key of a token sequence: normalised tokens joined by one space.
 pub fn key_of<S: AsRef<str>>(words: &[S]) -> String {
     let mut k = String::new();
+    key_into(words, &mut k);
+    k
+}
+
+/// [`key_of`] into a reused buffer.
+fn key_into<S: AsRef<str>>(words: &[S], k: &mut String) {
+    k.clear();
     for (i, w) in words.iter().enumerate() {
         if i > 0 {
             k.push(' ');
         }
-        norm_token(w.as_ref(), &mut k);
+        norm_token(w.as_ref(), k);
     }
-    k
+}
+
+/// `src.to_lowercase()` into a reused buffer (the same result: non-ASCII text goes through
+/// `str::to_lowercase`, which knows the context rule of final sigma).
+fn lower_into(src: &str, out: &mut String) {
+    out.clear();
+    if src.is_ascii() {
+        out.extend(src.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        out.push_str(&src.to_lowercase());
+    }
+}
+
+thread_local! {
+    /// Key buffers reused across lookups: gazetteer lookups run for most tokens of every
+    /// document, and building each key in fresh strings was about 4% of a run's instructions.
+    static KEY_BUFS: std::cell::RefCell<(String, String)> =
+        const { std::cell::RefCell::new((String::new(), String::new())) };
+}
+
+/// Runs `f` with two empty-or-stale scratch strings (fresh ones if the buffers are in use).
+fn with_bufs<R>(f: impl FnOnce(&mut String, &mut String) -> R) -> R {
+    KEY_BUFS.with(|b| match b.try_borrow_mut() {
+        Ok(mut b) => {
+            let (x, y) = &mut *b;
+            f(x, y)
+        }
+        Err(_) => f(&mut String::new(), &mut String::new()),
+    })
 }
 
 fn name_words(name: &str) -> Vec<String> {
@@ -573,22 +608,30 @@ impl Gazetteer {
         if words.is_empty() || words.len() > self.max_len {
             return &[];
         }
-        let key = key_of(words);
-        if let Some(h) = self.exact.get(&key) {
-            return h;
-        }
-        let capitalised = key.chars().next().is_some_and(char::is_uppercase);
-        if capitalised && letters(&key) >= MIN_FOLDED_LETTERS {
-            if let Some(h) = self.folded.get(&key.to_lowercase()) {
-                return h;
+        with_bufs(|key, low| {
+            key_into(words, key);
+            if let Some(h) = self.exact.get(key.as_str()) {
+                return h.as_slice();
             }
-        }
-        &[]
+            let capitalised = key.chars().next().is_some_and(char::is_uppercase);
+            if capitalised && letters(key) >= MIN_FOLDED_LETTERS {
+                lower_into(key, low);
+                if let Some(h) = self.folded.get(low.as_str()) {
+                    return h.as_slice();
+                }
+            }
+            let none: &[Hit] = &[];
+            none
+        })
     }
 
     /// Hits for exactly this token sequence in its exact spelling (no case folding).
     pub fn lookup_exact<S: AsRef<str>>(&self, words: &[S]) -> &[Hit] {
-        self.exact.get(&key_of(words)).map_or(&[], Vec::as_slice)
+        with_bufs(|key, _| {
+            key_into(words, key);
+            let hits: &[Hit] = self.exact.get(key.as_str()).map_or(&[], Vec::as_slice);
+            hits
+        })
     }
 
     /// Longest gazetteer name starting at `words[0]`: its length in tokens and hits.
@@ -597,14 +640,18 @@ impl Gazetteer {
         // Fast path: most tokens start no name at all; decide that without allocating.
         let mut max = self.first_words.get(first).copied().unwrap_or(0);
         if first.chars().next().is_some_and(char::is_uppercase) || !first.is_ascii() {
-            let mut k = String::new();
-            norm_token(first, &mut k);
-            max = max.max(self.first_words.get(&k).copied().unwrap_or(0)).max(
-                self.first_words_folded
-                    .get(&k.to_lowercase())
-                    .copied()
-                    .unwrap_or(0),
-            );
+            max = with_bufs(|k, low| {
+                k.clear();
+                norm_token(first, k);
+                lower_into(k, low);
+                max.max(self.first_words.get(k.as_str()).copied().unwrap_or(0))
+                    .max(
+                        self.first_words_folded
+                            .get(low.as_str())
+                            .copied()
+                            .unwrap_or(0),
+                    )
+            });
         }
         let max = max.min(words.len());
         (1..=max).rev().find_map(|n| {
@@ -716,31 +763,46 @@ impl Gazetteer {
         }
         // Keys of words[..n] for growing n, built word by word; the longest listed one wins.
         let max = self.title_max_len.min(words.len());
-        let mut key = String::new();
-        let mut word = String::new();
-        let mut best = None;
-        for (n, w) in words[..max].iter().enumerate() {
-            if n > 0 {
-                key.push(' ');
+        with_bufs(|key, word| {
+            key.clear();
+            let mut best = None;
+            for (n, w) in words[..max].iter().enumerate() {
+                if n > 0 {
+                    key.push(' ');
+                }
+                word.clear();
+                norm_token(w.as_ref(), word);
+                if word.is_ascii() {
+                    key.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                } else {
+                    key.push_str(&word.to_lowercase());
+                }
+                if let Some(k) = self.titles.get(key.as_str()) {
+                    best = Some((n + 1, *k));
+                }
             }
-            word.clear();
-            norm_token(w.as_ref(), &mut word);
-            key.push_str(&word.to_lowercase());
-            if let Some(k) = self.titles.get(&key) {
-                best = Some((n + 1, *k));
-            }
-        }
-        best
+            best
+        })
     }
 
     /// Whether some listed title starts with `word` (any case).
     pub fn starts_title(&self, word: &str) -> bool {
-        let mut k = String::new();
-        norm_token(word, &mut k);
-        if k.chars().any(char::is_uppercase) {
-            return self.title_starts.contains(&k.to_lowercase());
+        // Plain lowercase ASCII words (most of them) need no normalising copy.
+        if word
+            .bytes()
+            .all(|b| b.is_ascii() && b != b'`' && !b.is_ascii_uppercase())
+        {
+            return self.title_starts.contains(word);
         }
-        self.title_starts.contains(&k)
+        with_bufs(|k, low| {
+            k.clear();
+            norm_token(word, k);
+            if k.chars().any(char::is_uppercase) {
+                lower_into(k, low);
+                return self.title_starts.contains(low.as_str());
+            }
+            self.title_starts.contains(k.as_str())
+        })
     }
 
     /// True for a company suffix ("Inc.", "plc", "AG"), exact case.

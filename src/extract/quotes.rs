@@ -16,6 +16,7 @@
 //! noun phrase ("The committee said"), `speaker` is `None` and `speaker_text` holds the phrase.
 //! Deterministic; never panics on any input.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::doc::{EntityType, Mention};
@@ -100,11 +101,18 @@ impl Ctx<'_> {
     fn word(&self, i: usize) -> &str {
         self.tokens.get(i).map(|t| t.text(self.text)).unwrap_or("")
     }
-    fn lower(&self, i: usize) -> String {
-        self.word(i).to_lowercase()
+    /// The word lowercased, borrowed when it already is (most words: this runs for many
+    /// tokens of every document, and copying each was a measurable share of a run).
+    fn lower(&self, i: usize) -> Cow<'_, str> {
+        let w = self.word(i);
+        if w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+            Cow::Borrowed(w)
+        } else {
+            Cow::Owned(w.to_lowercase())
+        }
     }
     fn is_verb(&self, i: usize) -> bool {
-        SPEECH_VERBS.contains(&self.lower(i).as_str())
+        SPEECH_VERBS.contains(&&*self.lower(i))
     }
     fn sentence_of(&self, tok: usize) -> Option<usize> {
         let i = self.sentences.partition_point(|r| r.end <= tok);
@@ -152,7 +160,7 @@ impl Ctx<'_> {
         let mut e = v;
         while e > r.start
             && matches!(
-                self.lower(e - 1).as_str(),
+                self.lower(e - 1).as_ref(),
                 "also" | "later" | "then" | "has" | "had" | "have"
             )
         {
@@ -162,7 +170,7 @@ impl Ctx<'_> {
             // "The Joint Operations Command in Iraq said": the place is not the speaker.
             let after_prep = ms > r.start
                 && matches!(
-                    self.lower(ms - 1).as_str(),
+                    self.lower(ms - 1).as_ref(),
                     "in" | "of" | "for" | "from" | "at" | "with"
                 );
             if !after_prep {
@@ -176,7 +184,7 @@ impl Ctx<'_> {
         }
         // "X, the foreign minister, said": a clause-initial mention.
         let mut s = r.start;
-        if matches!(self.lower(s).as_str(), "the" | "a" | "an") {
+        if matches!(self.lower(s).as_ref(), "the" | "a" | "an") {
             s += 1;
         }
         if let Some(m) = self.starting_at(s) {
@@ -201,18 +209,18 @@ impl Ctx<'_> {
         if let Some(m) = self.starting_at(t) {
             return Some(self.speaker_of_mention(m));
         }
-        if matches!(self.lower(t).as_str(), "he" | "she") {
+        if matches!(self.lower(t).as_ref(), "he" | "she") {
             let si = self.sentence_of(t)?;
             let m = crate::extract::relations::pronoun_antecedent(si + 1, self.mentions)
                 .filter(|&m| self.mentions[m].sentence <= si)?;
             return Some(self.speaker_of_mention(m));
         }
-        if matches!(self.lower(t).as_str(), "the" | "a" | "an") {
+        if matches!(self.lower(t).as_ref(), "the" | "a" | "an") {
             let mut e = t + 1;
             while e < r.end
                 && e < t + MAX_SPEAKER_PHRASE_TOKENS
                 && !matches!(
-                    self.lower(e).as_str(),
+                    self.lower(e).as_ref(),
                     "," | "." | "on" | "in" | "at" | "that" | ";" | "\u{201c}" | "\""
                 )
             {
@@ -349,7 +357,7 @@ pub fn extract_quotes(
             if c.is_verb(e) {
                 found = Some((e, c.speaker_of_mention(m)));
             }
-        } else if matches!(c.lower(v).as_str(), "he" | "she") && c.is_verb(v + 1) {
+        } else if matches!(c.lower(v).as_ref(), "he" | "she") && c.is_verb(v + 1) {
             // “…,” he said
             if let Some(sp) = c.speaker_after(&after_sent, v.saturating_sub(1)) {
                 found = Some((v + 1, sp));
@@ -385,7 +393,7 @@ pub fn extract_quotes(
             quote: c.slice(qa, qb),
             start: tokens[qa].start,
             end: tokens[qb - 1].end,
-            verb: c.lower(v),
+            verb: c.lower(v).into_owned(),
             kind: "direct",
         });
     }
@@ -415,7 +423,7 @@ pub fn extract_quotes(
                             quote: c.slice(r.start, qb),
                             start: tokens[r.start].start,
                             end: tokens[qb - 1].end,
-                            verb: c.lower(v),
+                            verb: c.lower(v).into_owned(),
                             kind: "reported",
                         });
                     }
@@ -426,7 +434,7 @@ pub fn extract_quotes(
                 continue;
             };
             let mut qa = v + 1;
-            if matches!(c.lower(v).as_str(), "told" | "tells") {
+            if matches!(c.lower(v).as_ref(), "told" | "tells") {
                 // "told reporters", "told Reuters", "told him"
                 if let Some(m) = c.starting_at(qa) {
                     qa = c
@@ -439,7 +447,7 @@ pub fn extract_quotes(
                     qa += 1;
                 }
             }
-            while qa < r.end && matches!(c.lower(qa).as_str(), "that" | "on" | "," | ":") {
+            while qa < r.end && matches!(c.lower(qa).as_ref(), "that" | "on" | "," | ":") {
                 // "said on Sunday that": skip a short time phrase too.
                 if c.lower(qa) == "on" {
                     qa += 2;
@@ -458,7 +466,7 @@ pub fn extract_quotes(
                 quote: c.slice(qa, qb),
                 start: tokens[qa].start,
                 end: tokens[qb - 1].end,
-                verb: c.lower(v),
+                verb: c.lower(v).into_owned(),
                 kind: "reported",
             });
             break;
