@@ -119,8 +119,7 @@ fn looks_english(text: &str) -> bool {
             return false;
         }
         words += 1;
-        let lower = w.to_ascii_lowercase();
-        if ENGLISH_MARKERS.contains(&lower.as_str()) {
+        if ENGLISH_MARKERS.iter().any(|m| m.eq_ignore_ascii_case(w)) {
             hits += 1;
         }
     }
