@@ -20,6 +20,62 @@ use std::ops::Range;
 use crate::doc::EntityType;
 use crate::extract::tokens::Token;
 
+/// A word ASCII-lowercased on the stack (on the heap only past 32 bytes): the numeric rules
+/// test most tokens against keyword lists, and a heap copy per test was a measurable share of
+/// a run's allocations.
+struct Lower {
+    buf: [u8; 32],
+    len: usize,
+    long: Option<String>,
+}
+
+impl Lower {
+    fn as_str(&self) -> &str {
+        match &self.long {
+            Some(s) => s,
+            // SAFETY: `buf[..len]` is a `&str`'s bytes with only ASCII bytes replaced by other
+            // ASCII bytes (see `ascii_lower`), so it is still valid UTF-8.
+            None => unsafe { std::str::from_utf8_unchecked(&self.buf[..self.len]) },
+        }
+    }
+}
+
+impl std::ops::Deref for Lower {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<&str> for Lower {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// `str::to_ascii_lowercase` into a [`Lower`].
+trait AsciiLower {
+    fn ascii_lower(&self) -> Lower;
+}
+
+impl AsciiLower for str {
+    fn ascii_lower(&self) -> Lower {
+        let mut l = Lower {
+            buf: [0; 32],
+            len: self.len(),
+            long: None,
+        };
+        if self.len() > l.buf.len() {
+            l.long = Some(self.to_ascii_lowercase());
+        } else {
+            for (d, b) in l.buf.iter_mut().zip(self.bytes()) {
+                *d = b.to_ascii_lowercase();
+            }
+        }
+        l
+    }
+}
+
 /// One numeric mention over global token indices `tokens` (exclusive end).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumericMatch {
@@ -122,7 +178,7 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 
 /// Scale words and their powers of ten.
 fn scale_word(w: &str) -> Option<i32> {
-    Some(match w.to_ascii_lowercase().as_str() {
+    Some(match w.ascii_lower().as_str() {
         "thousand" => 3,
         "million" | "mln" | "mn" | "millions" => 6,
         "billion" | "bln" | "bn" | "billions" => 9,
@@ -133,7 +189,7 @@ fn scale_word(w: &str) -> Option<i32> {
 
 /// Currency words (after the amount) and their ISO 4217 codes.
 fn currency_word(w: &str) -> Option<(&'static str, i32)> {
-    Some(match w.to_ascii_lowercase().as_str() {
+    Some(match w.ascii_lower().as_str() {
         "dollars" | "dollar" | "dlrs" | "dlr" => ("USD", 0),
         "cents" => ("USD", -2),
         "euros" | "euro" => ("EUR", 0),
@@ -197,7 +253,7 @@ fn currency_symbol(w: &str) -> Option<&'static str> {
 
 /// Units after an amount and their canonical names.
 fn unit_word(w: &str) -> Option<&'static str> {
-    Some(match w.to_ascii_lowercase().as_str() {
+    Some(match w.ascii_lower().as_str() {
         "kilos" | "kilo" | "kg" | "kgs" | "kilograms" | "kilogram" | "kilogrammes" => "kg",
         "grams" | "gram" | "grammes" => "g",
         "tonnes" | "tonne" | "tons" | "ton" => "t",
@@ -239,7 +295,7 @@ fn parse_amount(w: &str, attached_scale: bool) -> Option<Amount> {
     let scale = if suffix.is_empty() {
         None
     } else if attached_scale {
-        Some(match suffix.to_ascii_lowercase().as_str() {
+        Some(match suffix.ascii_lower().as_str() {
             "k" => 3,
             "m" | "mn" | "mln" => 6,
             "bn" | "b" | "bln" => 9,
@@ -340,14 +396,14 @@ fn month_of(w: &str) -> Option<(u32, bool)> {
     if !w.chars().next().is_some_and(char::is_uppercase) {
         return None;
     }
-    let l = w.trim_end_matches('.').to_ascii_lowercase();
-    if let Some(i) = MONTHS.iter().position(|m| *m == l) {
+    let l = w.trim_end_matches('.').ascii_lower();
+    if let Some(i) = MONTHS.iter().position(|m| *m == l.as_str()) {
         return Some((i as u32 + 1, true));
     }
     if l.len() >= 3 && l != "may" {
         let i = MONTHS
             .iter()
-            .position(|m| m.starts_with(&l) && (l.len() == 3 || l == "sept"))?;
+            .position(|m| m.starts_with(l.as_str()) && (l.len() == 3 || l == "sept"))?;
         return Some((i as u32 + 1, false));
     }
     None
@@ -373,7 +429,7 @@ fn year_of(w: &str) -> Option<i32> {
 /// Words that make a following bare year or month name a date ("in 1987", "since March").
 fn temporal_cue(w: &str) -> bool {
     matches!(
-        w.to_ascii_lowercase().as_str(),
+        w.ascii_lower().as_str(),
         "in" | "since"
             | "by"
             | "until"
@@ -528,7 +584,7 @@ fn money_at(words: &[&str], i: usize, adjacent: &dyn Fn(usize) -> bool) -> Found
 
 fn percent_at(words: &[&str], i: usize) -> Found {
     let a = parse_amount(words.get(i)?, false)?;
-    let next = words.get(i + 1)?.to_ascii_lowercase();
+    let next = words.get(i + 1)?.ascii_lower();
     let n = match next.as_str() {
         "%" | "percent" | "pct" => 2,
         "per"
@@ -541,7 +597,7 @@ fn percent_at(words: &[&str], i: usize) -> Found {
         "percentage"
             if words
                 .get(i + 2)
-                .is_some_and(|w| w.to_ascii_lowercase().starts_with("point")) =>
+                .is_some_and(|w| w.ascii_lower().starts_with("point")) =>
         {
             3
         }
@@ -579,7 +635,7 @@ fn quantity_at(words: &[&str], i: usize) -> Found {
 
 fn date_at(words: &[&str], i: usize, published: Option<Date>) -> Found {
     let w = words.get(i)?;
-    let lower = w.to_ascii_lowercase();
+    let lower = w.ascii_lower();
     let date = EntityType::Date;
     // ISO date token.
     if let Some(d) = Date::parse_iso(w).filter(|_| w.len() == 10) {
@@ -597,7 +653,7 @@ fn date_at(words: &[&str], i: usize, published: Option<Date>) -> Found {
     }
     // last/next/this week|month|year.
     if matches!(lower.as_str(), "last" | "next" | "this") {
-        let unit = words.get(i + 1).map(|u| u.to_ascii_lowercase());
+        let unit = words.get(i + 1).map(|u| u.ascii_lower());
         let off = match lower.as_str() {
             "last" => -1,
             "next" => 1,
@@ -620,7 +676,7 @@ fn date_at(words: &[&str], i: usize, published: Option<Date>) -> Found {
     }
     // Weekdays: "Sunday" → most recent on or before published; "next Sunday" → first after.
     if w.chars().next().is_some_and(char::is_uppercase) {
-        if let Some(wd) = WEEKDAYS.iter().position(|d| *d == lower) {
+        if let Some(wd) = WEEKDAYS.iter().position(|d| *d == lower.as_str()) {
             let next = i > 0 && words[i - 1].eq_ignore_ascii_case("next");
             let value = published.map(|p| {
                 let cur = p.weekday() as i64;
@@ -659,7 +715,7 @@ fn date_at(words: &[&str], i: usize, published: Option<Date>) -> Found {
         // Month alone after a temporal cue; "May" and abbreviations need more evidence.
         // The value is the month nearest the published date ("last"/"next" pick the side).
         if full && lower != "may" && i > 0 && temporal_cue(words[i - 1]) {
-            let side = words[i - 1].to_ascii_lowercase();
+            let side = words[i - 1].ascii_lower();
             return Some((1, date, published.map(|p| resolve_month(m, p, &side))));
         }
         return None;
@@ -721,6 +777,20 @@ fn resolve_month_day(year: Option<i32>, m: u32, d: u32, published: Option<Date>)
 mod tests {
     use super::*;
     use crate::extract::tokens::tokenize;
+
+    #[test]
+    fn stack_lowercase_matches_std() {
+        for w in [
+            "",
+            "MLN",
+            "Sept.",
+            "Ärzte",
+            "x".repeat(32).as_str(),
+            &"AbC".repeat(20),
+        ] {
+            assert_eq!(w.ascii_lower().as_str(), w.to_ascii_lowercase(), "{w}");
+        }
+    }
 
     fn run(s: &str, published: Option<&str>) -> Vec<(String, &'static str, Option<String>)> {
         let toks = tokenize(s);
