@@ -54,11 +54,11 @@ use crate::doc::{EntityType, Mention};
 use crate::extract::gazetteer::Gazetteer;
 use crate::extract::tokens::Token;
 
-pub use features::{token_span, MAX_PAIRS_PER_SENTENCE, MAX_PAIR_GAP_TOKENS};
+pub use features::{token_span, Coarse, MAX_PAIRS_PER_SENTENCE, MAX_PAIR_GAP_TOKENS};
 pub use model::{RelModel, FORMAT_VERSION};
 pub use train::{
-    gold_mentions, item_text, ner_tokens, one_sentence, read_conll04, train, Conll04Item,
-    LabelScore, Report, TrainOptions,
+    dataset_span, gold_mentions, item_text, ner_tokens, one_sentence, read_conll04, train,
+    Conll04Item, LabelScore, Report, TrainOptions, CONLL04_TITLES,
 };
 
 /// The relation model shipped with newsmill (CoNLL04; see `data/models/relations-conll04.md`).
@@ -279,6 +279,8 @@ impl RelationExtractor {
             let Some(sent) = sentences.get(si) else {
                 continue;
             };
+            // (margin, subject, object, label) of every pair that passes its margin.
+            let mut found: Vec<(f32, usize, usize, usize)> = Vec::new();
             for (i, j) in features::candidate_pairs(args) {
                 // Pairs no label's type signature admits (money and a date, a place and a
                 // person in that order) cannot come out: skip their features.
@@ -287,13 +289,29 @@ impl RelationExtractor {
                 }
                 features::pair_features(&words, sent, args, i, j, &mut feats);
                 let (label, margin) = self.model.decide(&feats, args[i].coarse, args[j].coarse);
-                let Some(p) = Predicate::from_label(label) else {
+                if Predicate::from_label(label).is_none() {
                     continue;
-                };
+                }
                 let threshold = self.model.margins[label];
                 if margin <= threshold {
                     continue;
                 }
+                found.push((margin, i, j, label));
+            }
+            // Joint decision: two mentions take at most one relation, in one direction (no
+            // CoNLL04 pair has two, and "A killed B" excludes "B killed A"); the pair's
+            // highest-margin reading wins.
+            found.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+            let mut taken: Vec<(usize, usize)> = Vec::new();
+            for (margin, i, j, label) in found {
+                let key = (i.min(j), i.max(j));
+                if taken.contains(&key) {
+                    continue;
+                }
+                taken.push(key);
+                let Some(p) = Predicate::from_label(label) else {
+                    continue;
+                };
                 let (a, b) = (&args[i], &args[j]);
                 let lo = a.tok_start.min(b.tok_start);
                 let hi = a.tok_end.max(b.tok_end);

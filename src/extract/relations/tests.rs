@@ -226,3 +226,21 @@ fn send_and_sync() {
     fn is<T: Send + Sync>() {}
     is::<RelationExtractor>();
 }
+
+#[test]
+fn two_mentions_take_at_most_one_classifier_relation() {
+    let r = run("Booth shot Lincoln and Lincoln died. Paris, France and Lyon, France hosted it.");
+    let classified = r.rels.iter().filter(|x| x.method == "classifier");
+    let mut pairs = std::collections::BTreeSet::new();
+    for rel in classified {
+        let RelObject::Mention(o) = rel.object else {
+            continue;
+        };
+        let key = (rel.subject.min(o), rel.subject.max(o));
+        assert!(
+            pairs.insert(key),
+            "two relations for one pair: {:?}",
+            r.triples()
+        );
+    }
+}
