@@ -3,13 +3,16 @@
 //! A candidate is an ordered pair (subject, object) of entity mentions in one sentence.
 //! Features are strings hashed with xxh3-64 (seed [`FEATURE_SEED`]) so the model file stores
 //! only `u64` keys; the strings describe the words and entity types between and around the
-//! pair, their distance and order, trigger-word stems, apposition and possessives.
+//! pair, their distance and order, trigger-word stems and classes (`TRIGGERS`), punctuation,
+//! apposition and possessives, whether each argument is the other's nearest mention of its
+//! type, and the gazetteer's geography of place arguments (kind of place, same country).
 
 use std::ops::Range;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::doc::{EntityType, Mention};
+use crate::extract::gazetteer::{Gazetteer, HitKind};
 use crate::extract::tokens::Token;
 
 /// Seed of the feature hash; part of the model format (changing it invalidates models).
@@ -66,6 +69,34 @@ pub struct Arg {
     pub coarse: Coarse,
     /// Canonical entity id.
     pub id: u64,
+    /// For places the gazetteer knows: their country code and what kind of place they are.
+    pub place: Option<Place>,
+}
+
+/// What the gazetteer says about a place mention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// ISO 3166-1 alpha-2 code of the country the place is in (or is).
+    pub country: [u8; 2],
+    /// "country", "state", "region" or "city".
+    pub kind: &'static str,
+}
+
+/// The gazetteer's reading of a place mention's words (its best hit), if any.
+fn place_of(gaz: &Gazetteer, words: &[&str]) -> Option<Place> {
+    let hit = *gaz.lookup(words).first()?;
+    let kind = match hit.kind {
+        HitKind::Country => "country",
+        HitKind::State => "state",
+        HitKind::Subdivision => "region",
+        HitKind::City => "city",
+        _ => return None,
+    };
+    let cc = gaz.country_of(hit)?.as_bytes();
+    (cc.len() == 2).then(|| Place {
+        country: [cc[0], cc[1]],
+        kind,
+    })
 }
 
 /// Token range `[a, b)` of a char span, by binary search over token starts/ends.
@@ -75,8 +106,11 @@ pub fn token_span(tokens: &[Token], start: usize, end: usize) -> Option<Range<us
     (a < b).then_some(a..b)
 }
 
-/// Relation-capable mentions of each sentence (by mention order).
+/// Relation-capable mentions of each sentence (by mention order); places are looked up in
+/// `gaz` (see [`Place`]).
 pub fn sentence_args(
+    gaz: &Gazetteer,
+    text: &str,
     tokens: &[Token],
     sentences: &[Range<usize>],
     mentions: &[Mention],
@@ -90,12 +124,19 @@ pub fn sentence_args(
             continue;
         };
         if let Some(slot) = out.get_mut(m.sentence) {
+            let place = (coarse == Coarse::Loc)
+                .then(|| {
+                    let words: Vec<&str> = tokens[r.clone()].iter().map(|t| t.text(text)).collect();
+                    place_of(gaz, &words)
+                })
+                .flatten();
             slot.push(Arg {
                 mention: mi,
                 tok_start: r.start,
                 tok_end: r.end,
                 coarse,
                 id: m.entity.id,
+                place,
             });
         }
     }
@@ -405,6 +446,22 @@ pub fn pair_features(
         (false, false) => "none",
     };
     push(&["nearest=", near, "|", tp]);
+    // Gazetteer geography: the kind of each place, and whether two places share a country
+    // ("Tokyo" city, "Japan" country, same: a Located_In; two different countries: not).
+    if let Some(p) = o.place {
+        push(&["okind=", p.kind, "|", tp]);
+    }
+    if let Some(p) = s.place {
+        push(&["skind=", p.kind, "|", tp]);
+    }
+    if let (Some(a), Some(b)) = (s.place, o.place) {
+        let same = if a.country == b.country {
+            "same"
+        } else {
+            "diff"
+        };
+        push(&["geo=", same, "|", a.kind, ">", b.kind, "|", tp]);
+    }
     // Context around the pair.
     for k in 1..=2 {
         let (pre, post) = if k == 1 {

@@ -272,7 +272,7 @@ impl RelationExtractor {
         mentions: &[Mention],
     ) -> Vec<Relation> {
         let mut out = Vec::new();
-        let per_sent = features::sentence_args(tokens, sentences, mentions);
+        let per_sent = features::sentence_args(&self.gaz, text, tokens, sentences, mentions);
         let mut feats = Vec::new();
         let words = features::normalised_words(text, tokens);
         for (si, args) in per_sent.iter().enumerate() {

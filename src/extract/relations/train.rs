@@ -335,8 +335,8 @@ fn gold_label(item: &Conll04Item, s: (usize, usize, Coarse), o: (usize, usize, C
         .unwrap_or(0)
 }
 
-/// Candidate examples of one item under the given mentions. With `gaz`, the mentions are
-/// newsmill's (not the gold ones) and their spans are mapped to CoNLL04's conventions
+/// Candidate examples of one item under the given mentions. With `ner_spans`, the mentions
+/// are newsmill's (not the gold ones) and their spans are mapped to CoNLL04's conventions
 /// ([`dataset_span`]) before they are matched with the gold relations, as evaluation does.
 fn examples(
     item: &Conll04Item,
@@ -344,19 +344,21 @@ fn examples(
     data_toks: &[Token],
     toks: &[Token],
     mentions: &[Mention],
-    gaz: Option<&Gazetteer>,
+    gaz: &Gazetteer,
+    ner_spans: bool,
 ) -> Vec<Example> {
     let sents = one_sentence(toks.len());
-    let per = sentence_args(toks, &sents, mentions);
+    let per = sentence_args(gaz, text, toks, &sents, mentions);
     let words = normalised_words(text, toks);
     let mut out = Vec::new();
     let args = &per[0];
     // Argument spans in dataset tokens, for the gold labels.
     let data_span = |a: &super::features::Arg| {
         token_span(data_toks, toks[a.tok_start].start, toks[a.tok_end - 1].end).map(|r| {
-            let r = match gaz {
-                Some(g) => dataset_span(g, &item.tokens, r, Some(a.coarse)),
-                None => r,
+            let r = if ner_spans {
+                dataset_span(gaz, &item.tokens, r, Some(a.coarse))
+            } else {
+                r
             };
             (r.start, r.end, a.coarse)
         })
@@ -403,7 +405,7 @@ fn mention_sets(
             let (text, toks) = item_text(it);
             let gold = gold_mentions(it, &text, &toks);
             let mut ex = if gold_spans {
-                examples(it, &text, &toks, &toks, &gold, None)
+                examples(it, &text, &toks, &toks, &gold, gaz, false)
             } else {
                 Vec::new()
             };
@@ -412,7 +414,7 @@ fn mention_sets(
                 let m = x
                     .process_tokens(&text, None, &nt, &one_sentence(nt.len()))
                     .mentions;
-                ex.extend(examples(it, &text, &toks, &nt, &m, Some(gaz)));
+                ex.extend(examples(it, &text, &toks, &nt, &m, gaz, true));
             }
             ex
         })
@@ -532,11 +534,11 @@ pub fn train(
                         let m = x
                             .process_tokens(&text, None, &nt, &one_sentence(nt.len()))
                             .mentions;
-                        examples(it, &text, &toks, &nt, &m, Some(&gaz))
+                        examples(it, &text, &toks, &nt, &m, &gaz, true)
                     }
                     None => {
                         let m = gold_mentions(it, &text, &toks);
-                        examples(it, &text, &toks, &toks, &m, None)
+                        examples(it, &text, &toks, &toks, &m, &gaz, false)
                     }
                 }
             })
