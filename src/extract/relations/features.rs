@@ -446,6 +446,12 @@ pub fn pair_features(
         (false, false) => "none",
     };
     push(&["nearest=", near, "|", tp]);
+    // Argument order among the sentence's mentions: the first mention is often the clause's
+    // subject; the count of mentions says how crowded the sentence is.
+    let rank = |a: &Arg| args.iter().filter(|x| x.tok_start < a.tok_start).count();
+    push(&["srank=", small(rank(s).min(3)), "|", tp]);
+    push(&["orank=", small(rank(o).min(3)), "|", tp]);
+    push(&["nargs=", small(args.len().min(6)), "|", tp]);
     // Gazetteer geography: the kind of each place, and whether two places share a country
     // ("Tokyo" city, "Japan" country, same: a Located_In; two different countries: not).
     if let Some(p) = o.place {
