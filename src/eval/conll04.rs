@@ -5,13 +5,13 @@
 //! label. Types map PERSON→Peop, ORG→Org, GPE/LOC→Loc, everything else→Other; predicates map
 //! works_for/leader_of→Work_For with an ORG object, and works_for/leader_of/citizen_of with
 //! a GPE object → Live_In (CoNLL04's convention for people serving a country), killed→Kill, based_in→OrgBased_In, lives_in→Live_In, located_in→Located_In;
-//! other predicates are not scored. One span convention is mapped: newsmill's person mentions
-//! never include titles, CoNLL04's include the few titles its annotators mostly kept
-//! ([`CONLL04_TITLES`](crate::extract::relations::CONLL04_TITLES)); other titles stay outside as in newsmill ("Gov." is left out of "James
-//! Thompson"). A second convention is a tokenisation artefact: where an item ends in an
-//! abbreviated place whose period the dataset split off as the final token ("Royal Oak ,
-//! Mich ."), a lone place abbreviation keeps that period (both in
-//! [`dataset_span`]).
+//! other predicates are not scored. Mention spans are mapped to CoNLL04's conventions by
+//! [`dataset_span`] (the same mapping labels the classifier's training examples): CoNLL04
+//! keeps the few titles its annotators mostly kept inside person spans
+//! ([`CONLL04_TITLES`](crate::extract::relations::CONLL04_TITLES), unless a capitalised
+//! modifier precedes a title of office; other titles stay outside as in newsmill: "Gov." is
+//! left out of "James Thompson"), and where an item ends in a lone place abbreviation whose
+//! period the dataset split off as the final token ("ROYAL OAK , Mich ."), the span takes it.
 //! Cross-checked with `shared/tools/conll04_score.py`.
 
 use std::collections::BTreeSet;

@@ -13,7 +13,9 @@
 //!   "Syria's President Bashar al-Assad", "X, chief executive of Y", "Y-based X", "X met Y").
 //! - **classifier** (`method = "classifier"`): an averaged perceptron over ordered pairs of
 //!   PERSON/ORG/GPE/LOC mentions of one sentence, trained on CoNLL04 ([`train()`]); it predicts
-//!   the five CoNLL04 relations (works_for, killed, based_in, lives_in, located_in).
+//!   the five CoNLL04 relations (works_for, killed, based_in, lives_in, located_in), at most
+//!   one per pair of mentions of a sentence (the pair's highest-margin reading, either
+//!   direction).
 //!
 //! Candidate pairs are capped at `features::MAX_PAIRS_PER_SENTENCE` (400) ordered pairs per
 //! sentence, nearest first, and limited to pairs within `features::MAX_PAIR_GAP_TOKENS` (40)
