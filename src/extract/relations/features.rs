@@ -278,16 +278,27 @@ const TRIGGERS: [(&str, &[&str]); 6] = [
     ("prep", &["in", "of", "at", "from", "near"]),
 ];
 
-/// The trigger classes a normalised word belongs to.
-fn trigger_classes(w: &str) -> impl Iterator<Item = &'static str> + '_ {
-    TRIGGERS.iter().filter_map(move |(class, words)| {
-        let hit = if *class == "prep" {
-            words.contains(&w)
-        } else {
-            words.iter().any(|p| w.starts_with(p))
-        };
-        hit.then_some(*class)
-    })
+/// The trigger classes of every normalised word, as bit masks (bit k = `TRIGGERS[k]`),
+/// computed once per document like [`normalised_words`]: the pair features look at every
+/// word of the sentence for every candidate pair.
+pub fn trigger_masks(words: &[String]) -> Vec<u8> {
+    words
+        .iter()
+        .map(|w| {
+            let mut mask = 0u8;
+            for (k, (class, list)) in TRIGGERS.iter().enumerate() {
+                let hit = if *class == "prep" {
+                    list.contains(&w.as_str())
+                } else {
+                    list.iter().any(|p| w.starts_with(p))
+                };
+                if hit {
+                    mask |= 1 << k;
+                }
+            }
+            mask
+        })
+        .collect()
 }
 
 /// Words either side of a pair that the trigger features look at.
@@ -320,6 +331,7 @@ fn small(n: usize) -> &'static str {
 #[allow(clippy::too_many_arguments)]
 pub fn pair_features(
     words: &[String],
+    triggers: &[u8],
     sent: &Range<usize>,
     args: &[Arg],
     subj: usize,
@@ -398,28 +410,29 @@ pub fn pair_features(
     push(&["nbetween=", small(nb.min(3)), "|", tp]);
     // Trigger classes between, just before and just after the pair, and anywhere else in
     // the sentence (a Kill's verb often sits outside a long-distance pair).
-    let mut seen: Vec<(&str, &str)> = Vec::new();
+    const PLACES: [&str; 4] = ["btw", "pre", "post", "far"];
+    let mut seen = [0u8; 4];
     for i in sent.clone() {
         if (i >= s.tok_start && i < s.tok_end) || (i >= o.tok_start && i < o.tok_end) {
             continue;
         }
         let place = if i >= first.tok_end && i < second.tok_start {
-            "btw"
+            0
         } else if i < first.tok_start && first.tok_start - i <= TRIGGER_WINDOW_TOKENS {
-            "pre"
+            1
         } else if i >= second.tok_end && i - second.tok_end < TRIGGER_WINDOW_TOKENS {
-            "post"
+            2
         } else {
-            "far"
+            3
         };
-        for class in trigger_classes(w(i)) {
-            if !seen.contains(&(class, place)) {
-                seen.push((class, place));
+        seen[place] |= triggers[i];
+    }
+    for (place, mask) in PLACES.iter().zip(seen) {
+        for (k, (class, _)) in TRIGGERS.iter().enumerate() {
+            if mask & (1 << k) != 0 {
+                push(&["trig=", class, "|", place, "|", tp]);
             }
         }
-    }
-    for (class, place) in &seen {
-        push(&["trig=", class, "|", place, "|", tp]);
     }
     // Punctuation between (lists, parentheses, clauses).
     for p in ["(", ";", "--", ":", "and"] {

@@ -277,6 +277,7 @@ impl RelationExtractor {
         let per_sent = features::sentence_args(&self.gaz, text, tokens, sentences, mentions);
         let mut feats = Vec::new();
         let words = features::normalised_words(text, tokens);
+        let triggers = features::trigger_masks(&words);
         for (si, args) in per_sent.iter().enumerate() {
             let Some(sent) = sentences.get(si) else {
                 continue;
@@ -289,7 +290,7 @@ impl RelationExtractor {
                 if !(1..6).any(|l| model::label_allowed(l, args[i].coarse, args[j].coarse)) {
                     continue;
                 }
-                features::pair_features(&words, sent, args, i, j, &mut feats);
+                features::pair_features(&words, &triggers, sent, args, i, j, &mut feats);
                 let (label, margin) = self.model.decide(&feats, args[i].coarse, args[j].coarse);
                 if Predicate::from_label(label).is_none() {
                     continue;

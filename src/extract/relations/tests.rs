@@ -244,3 +244,17 @@ fn two_mentions_take_at_most_one_classifier_relation() {
         );
     }
 }
+
+#[test]
+fn trigger_words_match_their_classes_by_prefix() {
+    let words: Vec<String> = ["assassinated", "in", "spokeswoman", "lunch"]
+        .iter()
+        .map(|w| (*w).to_string())
+        .collect();
+    let m = features::trigger_masks(&words);
+    assert_ne!(m[0], 0, "assassin* is a kill trigger");
+    assert_ne!(m[1], 0, "a preposition");
+    assert_ne!(m[2], 0, "spokes* is a work trigger");
+    assert_eq!(m[3], 0);
+    assert_ne!(m[0], m[2]);
+}

@@ -16,7 +16,8 @@ use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::features::{
-    candidate_pairs, normalised_words, pair_features, sentence_args, token_span, Coarse,
+    candidate_pairs, normalised_words, pair_features, sentence_args, token_span, trigger_masks,
+    Coarse,
 };
 use super::model::{Example, RelModel, Trainer, LABELS};
 use super::RelError;
@@ -354,6 +355,7 @@ fn examples(
     let sents = one_sentence(toks.len());
     let per = sentence_args(gaz, text, toks, &sents, mentions);
     let words = normalised_words(text, toks);
+    let triggers = trigger_masks(&words);
     let mut out = Vec::new();
     let args = &per[0];
     // Argument spans in dataset tokens, for the gold labels.
@@ -369,7 +371,7 @@ fn examples(
     };
     for (i, j) in candidate_pairs(args) {
         let mut feats = Vec::new();
-        pair_features(&words, &sents[0], args, i, j, &mut feats);
+        pair_features(&words, &triggers, &sents[0], args, i, j, &mut feats);
         let (a, b) = (&args[i], &args[j]);
         let gold = match (data_span(a), data_span(b)) {
             (Some(x), Some(y)) => gold_label(item, x, y),
