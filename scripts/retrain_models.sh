@@ -9,7 +9,8 @@
 #                                                          -> data/models/relations-conll04.bin
 # (Jackknifed spans of the step-1 recipe, 5 folds, were tried instead of step 2: valid
 # relation F1 0.567 against 0.584.)
-# Env: WORK (default: a fresh temp dir), REPEAT (CoNLL04 repeats, default 4).
+# Env: WORK (default: a fresh temp dir), REPEAT (CoNLL04 repeats, default 4), CARGO_TARGET_DIR
+# (cargo's, default target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 S=../shared/data
@@ -21,7 +22,7 @@ done
 WORK=${WORK:-$(mktemp -d /tmp/newsmill-retrain.XXXXXX)}
 REPEAT=${REPEAT:-4}
 mkdir -p "$WORK"
-B=target/release/newsmill
+B=${CARGO_TARGET_DIR:-target}/release/newsmill
 NER_ARGS=(--conll "$S/conll2003/eng.train" --dev "$S/conll2003/eng.testa"
   --gazetteer "$S/gazetteer" --unlabelled "$S/reuters21578/reuters.jsonl.zst")
 cargo build --release -q

@@ -143,9 +143,9 @@ fn eval_relations_on_conll04_valid() {
         .unwrap()
         .parse()
         .unwrap();
-    // Regression floor below the level measured with the CoNLL04-aware tagger (0.584; 0.436
-    // before it); the target is 0.60.
-    assert!(f1 >= 0.55, "{stdout}");
+    // Regression floor below the level measured (0.613; 0.584 before the span conventions,
+    // joint decoding and the seed ensemble, 0.436 before the CoNLL04-aware tagger).
+    assert!(f1 >= 0.58, "{stdout}");
     let n = std::fs::read_to_string(&pred).unwrap().lines().count();
     assert_eq!(n, 231, "one prediction line per sentence");
 }

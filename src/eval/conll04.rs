@@ -5,10 +5,14 @@
 //! label. Types map PERSON→Peop, ORG→Org, GPE/LOC→Loc, everything else→Other; predicates map
 //! works_for/leader_of→Work_For with an ORG object, and works_for/leader_of/citizen_of with
 //! a GPE object → Live_In (CoNLL04's convention for people serving a country), killed→Kill, based_in→OrgBased_In, lives_in→Live_In, located_in→Located_In;
-//! other predicates are not scored. One span convention is mapped: newsmill's person mentions
-//! never include titles, CoNLL04's include the few titles its annotators mostly kept
-//! ([`CONLL04_TITLES`]); other titles stay outside as in newsmill ("Gov." is left out of "James
-//! Thompson"). Cross-checked with `shared/tools/conll04_score.py`.
+//! other predicates are not scored. Mention spans are mapped to CoNLL04's conventions by
+//! [`dataset_span`] (the same mapping labels the classifier's training examples): CoNLL04
+//! keeps the few titles its annotators mostly kept inside person spans
+//! ([`CONLL04_TITLES`](crate::extract::relations::CONLL04_TITLES), unless a capitalised
+//! modifier precedes a title of office; other titles stay outside as in newsmill: "Gov." is
+//! left out of "James Thompson"), and where an item ends in a lone place abbreviation whose
+//! period the dataset split off as the final token ("ROYAL OAK , Mich ."), the span takes it.
+//! Cross-checked with `shared/tools/conll04_score.py`.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -17,8 +21,8 @@ use std::time::Instant;
 
 use crate::doc::EntityType;
 use crate::extract::relations::{
-    item_text, ner_tokens, one_sentence, read_conll04, token_span, LabelScore, Predicate, RelError,
-    RelObject, RelationExtractor,
+    dataset_span, item_text, ner_tokens, one_sentence, read_conll04, token_span, Coarse,
+    LabelScore, Predicate, RelError, RelObject, RelationExtractor,
 };
 use crate::extract::Extractor;
 
@@ -98,13 +102,6 @@ fn conll04_label(p: Predicate, object_type: EntityType) -> Option<&'static str> 
     }
 }
 
-/// Titles CoNLL04 includes in person spans: those its training split has inside a `Peop` span
-/// at least twice and at least twice as often as just before one (President 43:17, Mr. 6:0,
-/// Mrs. 6:0, Ms. 5:0, Officer 3:1, Rev. 3:0, Gen. 3:0; left out: Dr. 5:5, Sen. 5:9, Judge
-/// 0:9, Gov. 1:7, Lt. 0:6, Rep. 0:3). Counted on `train.CoNLL04.json` only.
-pub const CONLL04_TITLES: [&str; 7] =
-    ["President", "Mr.", "Mrs.", "Ms.", "Officer", "Rev.", "Gen."];
-
 type Ent = (usize, usize, String);
 type Rel = (usize, usize, usize, usize, String);
 
@@ -136,14 +133,12 @@ pub fn evaluate(
         let sents = one_sentence(nt.len());
         let ex = x.process_tokens(&text, None, &nt, &sents);
         let rels = rel.extract(&text, &nt, &sents, &ex.mentions);
+        let gaz = rel.gazetteer();
         let span = |mi: usize| {
             let m = &ex.mentions[mi];
-            token_span(&toks, m.start, m.end).map(|r| {
-                let titled = m.etype == EntityType::Person
-                    && r.start > 0
-                    && CONLL04_TITLES.contains(&it.tokens[r.start - 1].as_str());
-                (r.start - usize::from(titled), r.end)
-            })
+            token_span(&toks, m.start, m.end)
+                .map(|r| dataset_span(gaz, &it.tokens, r, Coarse::of(m.etype)))
+                .map(|r| (r.start, r.end))
         };
         let mut pe: BTreeSet<Ent> = BTreeSet::new();
         for (mi, m) in ex.mentions.iter().enumerate() {

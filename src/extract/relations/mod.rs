@@ -13,7 +13,9 @@
 //!   "Syria's President Bashar al-Assad", "X, chief executive of Y", "Y-based X", "X met Y").
 //! - **classifier** (`method = "classifier"`): an averaged perceptron over ordered pairs of
 //!   PERSON/ORG/GPE/LOC mentions of one sentence, trained on CoNLL04 ([`train()`]); it predicts
-//!   the five CoNLL04 relations (works_for, killed, based_in, lives_in, located_in).
+//!   the five CoNLL04 relations (works_for, killed, based_in, lives_in, located_in), at most
+//!   one per pair of mentions of a sentence (the pair's highest-margin reading, either
+//!   direction).
 //!
 //! Candidate pairs are capped at `features::MAX_PAIRS_PER_SENTENCE` (400) ordered pairs per
 //! sentence, nearest first, and limited to pairs within `features::MAX_PAIR_GAP_TOKENS` (40)
@@ -54,11 +56,11 @@ use crate::doc::{EntityType, Mention};
 use crate::extract::gazetteer::Gazetteer;
 use crate::extract::tokens::Token;
 
-pub use features::{token_span, MAX_PAIRS_PER_SENTENCE, MAX_PAIR_GAP_TOKENS};
+pub use features::{token_span, Coarse, MAX_PAIRS_PER_SENTENCE, MAX_PAIR_GAP_TOKENS};
 pub use model::{RelModel, FORMAT_VERSION};
 pub use train::{
-    gold_mentions, item_text, ner_tokens, one_sentence, read_conll04, train, Conll04Item,
-    LabelScore, Report, TrainOptions,
+    dataset_span, gold_mentions, item_text, ner_tokens, one_sentence, read_conll04, train,
+    Conll04Item, LabelScore, Report, TrainOptions, CONLL04_TITLES,
 };
 
 /// The relation model shipped with newsmill (CoNLL04; see `data/models/relations-conll04.md`).
@@ -272,28 +274,47 @@ impl RelationExtractor {
         mentions: &[Mention],
     ) -> Vec<Relation> {
         let mut out = Vec::new();
-        let per_sent = features::sentence_args(tokens, sentences, mentions);
+        let per_sent = features::sentence_args(&self.gaz, text, tokens, sentences, mentions);
         let mut feats = Vec::new();
         let words = features::normalised_words(text, tokens);
+        let triggers = features::trigger_masks(&words);
         for (si, args) in per_sent.iter().enumerate() {
             let Some(sent) = sentences.get(si) else {
                 continue;
             };
+            // (margin, subject, object, label) of every pair that passes its margin.
+            let mut found: Vec<(f32, usize, usize, usize)> = Vec::new();
             for (i, j) in features::candidate_pairs(args) {
                 // Pairs no label's type signature admits (money and a date, a place and a
                 // person in that order) cannot come out: skip their features.
                 if !(1..6).any(|l| model::label_allowed(l, args[i].coarse, args[j].coarse)) {
                     continue;
                 }
-                features::pair_features(&words, sent, args, i, j, &mut feats);
+                features::pair_features(&words, &triggers, sent, args, i, j, &mut feats);
                 let (label, margin) = self.model.decide(&feats, args[i].coarse, args[j].coarse);
-                let Some(p) = Predicate::from_label(label) else {
+                if Predicate::from_label(label).is_none() {
                     continue;
-                };
+                }
                 let threshold = self.model.margins[label];
                 if margin <= threshold {
                     continue;
                 }
+                found.push((margin, i, j, label));
+            }
+            // Joint decision: two mentions take at most one relation, in one direction (no
+            // CoNLL04 pair has two, and "A killed B" excludes "B killed A"); the pair's
+            // highest-margin reading wins.
+            found.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+            let mut taken: Vec<(usize, usize)> = Vec::new();
+            for (margin, i, j, label) in found {
+                let key = (i.min(j), i.max(j));
+                if taken.contains(&key) {
+                    continue;
+                }
+                taken.push(key);
+                let Some(p) = Predicate::from_label(label) else {
+                    continue;
+                };
                 let (a, b) = (&args[i], &args[j]);
                 let lo = a.tok_start.min(b.tok_start);
                 let hi = a.tok_end.max(b.tok_end);

@@ -104,6 +104,32 @@ impl RelModel {
         (best, sc[best] - sc[0])
     }
 
+    /// The mean of several models' weights (an ensemble of perceptrons trained with
+    /// different shuffles scores like one model whose weights are the average), keeping the
+    /// features whose mean weight reaches `prune` for some label. Margins start at 0.
+    pub fn average(models: &[RelModel], prune: f32) -> RelModel {
+        let n = models.len().max(1) as f32;
+        let mut sum: KeyMap<[f32; 6]> = KeyMap::default();
+        for m in models {
+            for (k, w) in &m.weights {
+                let acc = sum.entry(*k).or_insert([0.0; 6]);
+                for (a, b) in acc.iter_mut().zip(w) {
+                    *a += b;
+                }
+            }
+        }
+        sum.retain(|_, w| {
+            for x in w.iter_mut() {
+                *x /= n;
+            }
+            w.iter().any(|x| x.abs() >= prune)
+        });
+        RelModel {
+            weights: sum,
+            margins: [0.0; 6],
+        }
+    }
+
     /// Number of stored features.
     pub fn n_features(&self) -> usize {
         self.weights.len()
@@ -283,6 +309,18 @@ mod tests {
         bad[30] ^= 1;
         let e = RelModel::from_bytes(&bad, Path::new("x.bin")).unwrap_err();
         assert!(e.to_string().contains("x.bin"), "{e}");
+    }
+
+    #[test]
+    fn average_is_the_mean_and_prunes_small_weights() {
+        let mut a = RelModel::default();
+        a.weights.insert(1, [2.0, 0.0, 0.0, 0.0, 0.0, 4.0]);
+        a.weights.insert(2, [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        let mut b = RelModel::default();
+        b.weights.insert(1, [0.0, 0.0, 0.0, 0.0, 0.0, 2.0]);
+        let m = RelModel::average(&[a, b], 1.0);
+        assert_eq!(m.weights[&1], [1.0, 0.0, 0.0, 0.0, 0.0, 3.0]);
+        assert!(!m.weights.contains_key(&2), "mean 0.5 is pruned");
     }
 
     #[test]

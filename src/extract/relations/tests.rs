@@ -226,3 +226,35 @@ fn send_and_sync() {
     fn is<T: Send + Sync>() {}
     is::<RelationExtractor>();
 }
+
+#[test]
+fn two_mentions_take_at_most_one_classifier_relation() {
+    let r = run("Booth shot Lincoln and Lincoln died. Paris, France and Lyon, France hosted it.");
+    let classified = r.rels.iter().filter(|x| x.method == "classifier");
+    let mut pairs = std::collections::BTreeSet::new();
+    for rel in classified {
+        let RelObject::Mention(o) = rel.object else {
+            continue;
+        };
+        let key = (rel.subject.min(o), rel.subject.max(o));
+        assert!(
+            pairs.insert(key),
+            "two relations for one pair: {:?}",
+            r.triples()
+        );
+    }
+}
+
+#[test]
+fn trigger_words_match_their_classes_by_prefix() {
+    let words: Vec<String> = ["assassinated", "in", "spokeswoman", "lunch"]
+        .iter()
+        .map(|w| (*w).to_string())
+        .collect();
+    let m = features::trigger_masks(&words);
+    assert_ne!(m[0], 0, "assassin* is a kill trigger");
+    assert_ne!(m[1], 0, "a preposition");
+    assert_ne!(m[2], 0, "spokes* is a work trigger");
+    assert_eq!(m[3], 0);
+    assert_ne!(m[0], m[2]);
+}
