@@ -178,6 +178,14 @@ pub fn normalised_words(text: &str, tokens: &[Token]) -> Vec<String> {
 }
 
 fn norm(w: &str) -> String {
+    // ASCII words (nearly all) skip the Unicode lowercasing; the result is the same.
+    if w.is_ascii() {
+        return if w.bytes().any(|b| b.is_ascii_digit()) {
+            "<num>".into()
+        } else {
+            w.to_ascii_lowercase()
+        };
+    }
     let l = w.to_lowercase();
     if l.chars().any(|c| c.is_ascii_digit()) {
         "<num>".into()
