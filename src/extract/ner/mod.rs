@@ -10,6 +10,10 @@
 //! casing statistics and gazetteers are derived at training time and embedded in the model file,
 //! so [`NerModel::load`] needs nothing else.
 //!
+//! Speed: each thread keeps a bounded cache of per-word weight sums (`cache.rs`), so a token
+//! costs five vector additions plus its ~10 context features instead of ~35 table lookups;
+//! Viterbi runs all tags of a step in SIMD lanes. Both give bit-identical scores and paths.
+//!
 //! Guarantees: deterministic (same model + input = same spans, independent of threads);
 //! [`NerModel`] is `Send + Sync` and tagging never panics on any input. Training is deterministic
 //! given [`TrainOptions::seed`] (byte-identical model files).
