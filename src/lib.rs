@@ -1,7 +1,7 @@
 //! newsmill: a batch pipeline that turns news article corpora into clean research datasets.
 //!
 //! Data flows one way: [`read`] (files → documents) → [`clean`] (normalise, strip
-//! boilerplate, filter) → dedup → extract → [`write`] (Parquet/CSV tables + report).
+//! boilerplate, filter) → dedup → extract → [`write`](mod@write) (Parquet/CSV tables + report).
 //! [`config::Config`] maps `pipeline.toml` onto each stage's config section and
 //! [`pipeline::run`] wires the stages together. Each stage is a plain struct built from its
 //! config section and can be used on one [`doc::Doc`] without the rest:

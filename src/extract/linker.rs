@@ -23,7 +23,7 @@
 //! Ids: xxh3-64 (seed 0) of `"<TYPE>\u{1f}<key>"`, where key is the canonical name (or value)
 //! normalised by [`normalise_name`]: NFC, lowercase, curly apostrophes made straight, runs of
 //! whitespace collapsed to one space, trimmed. Gazetteer homonyms are told apart: the
-//! best-ranked entry of a name uses the plain name, the others "name [discriminator]" (GeoNames
+//! best-ranked entry of a name uses the plain name, the others `"name [discriminator]"` (GeoNames
 //! id or ISO code: "Georgia [US-GA]"), see [`Gazetteer::id_key`]. Gazetteer names are the
 //! same in every document, so those ids are stable across documents and runs (for one version
 //! of the gazetteer files); a PERSON seen only as "Kerry" in one document gets a different id

@@ -3,10 +3,10 @@
 //! Input: the document text, its tokens, one sentence's token range and the document's
 //! published date. Output: [`NumericMatch`]es over token ranges, in order, never overlapping,
 //! each with a normalised value:
-//! - MONEY "<amount> <ISO 4217 code>": "$500 million" → "500000000 USD", "5.93 mln dlrs" →
+//! - MONEY `"<amount> <ISO 4217 code>"`: "$500 million" → "500000000 USD", "5.93 mln dlrs" →
 //!   "5930000 USD", "£3bn" → "3000000000 GBP". Amounts are exact decimals (no float rounding).
 //! - PERCENT the number as written without separators: "12.5 pct" → "12.5".
-//! - QUANTITY "<amount> <unit>": "155,221 bags" → "155221 bag", "10 km" → "10 km".
+//! - QUANTITY `"<amount> <unit>"`: "155,221 bags" → "155221 bag", "10 km" → "10 km".
 //! - DATE ISO 8601 ("2015-09-27", "1987-03", "1987"), or no value when it cannot be resolved
 //!   (a weekday without a published date, "in May").
 //!

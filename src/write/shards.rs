@@ -15,8 +15,8 @@
 //! | `n_shingles` | u32 | distinct shingles (0 for an empty text) |
 //! | `n_chars` | u64 | clean text length, for `keep = "longest"` |
 //! | `published` | str? | for `keep = "earliest"` |
-//! | `minhash` | list<u32> | the `num_hashes` MinHash minima |
-//! | `band_hashes` | list<u32> | one LSH bucket key per band (what the index buckets by) |
+//! | `minhash` | `list<u32>` | the `num_hashes` MinHash minima |
+//! | `band_hashes` | `list<u32>` | one LSH bucket key per band (what the index buckets by) |
 //!
 //! Rows are in the shard's input order, which is also the order of its `documents` rows:
 //! (`file_index`, `input_record`) sorts all shards' rows into the single-run input order.
