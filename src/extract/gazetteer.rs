@@ -20,9 +20,9 @@
 //! "New York" the city and "Damascus" the Syrian capital.
 
 /// Name lookups run for most tokens of every document: foldhash hashes short keys several
-/// times faster than the default SipHash (and is still seeded randomly per process).
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+/// times faster than the default SipHash (and is still randomly seeded).
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -196,21 +196,21 @@ pub struct Gazetteer {
     orgs: Vec<OrgEntry>,
     former: Vec<NamedPlace>,
     subdivisions: Vec<NamedPlace>,
-    exact: HashMap<String, Vec<Hit>>,
-    folded: HashMap<String, Vec<Hit>>,
+    exact: FastMap<String, Vec<Hit>>,
+    folded: FastMap<String, Vec<Hit>>,
     /// First token of every name (exact spelling) → longest name length in tokens.
-    first_words: HashMap<String, usize>,
+    first_words: FastMap<String, usize>,
     /// The same, keyed by the lowercased first token.
-    first_words_folded: HashMap<String, usize>,
-    titles: HashMap<String, TitleKind>,
+    first_words_folded: FastMap<String, usize>,
+    titles: FastMap<String, TitleKind>,
     /// Lower-cased keys of the titles' first words: most tokens start no title, and checking
     /// one word first spares building the longer keys (title lookups run at every token).
-    title_starts: HashSet<String>,
+    title_starts: FastSet<String>,
     title_max_len: usize,
-    suffixes: HashSet<String>,
+    suffixes: FastSet<String>,
     max_len: usize,
     /// Entries whose canonical name a better-ranked entry also has (see [`Gazetteer::id_key`]).
-    shadowed: HashSet<(HitKind, u32)>,
+    shadowed: FastSet<(HitKind, u32)>,
 }
 
 /// One TSV row: its 1-based line number and fields.
@@ -312,7 +312,8 @@ fn lower_into(src: &str, out: &mut String) {
 
 thread_local! {
     /// Key buffers reused across lookups: gazetteer lookups run for most tokens of every
-    /// document, and building each key in fresh strings was about 4% of a run's instructions.
+    /// document, and building each key in fresh strings was a sizeable share of a run's
+    /// instructions (BENCHMARKS.md).
     static KEY_BUFS: std::cell::RefCell<(String, String)> =
         const { std::cell::RefCell::new((String::new(), String::new())) };
 }
@@ -322,7 +323,13 @@ fn with_bufs<R>(f: impl FnOnce(&mut String, &mut String) -> R) -> R {
     KEY_BUFS.with(|b| match b.try_borrow_mut() {
         Ok(mut b) => {
             let (x, y) = &mut *b;
-            f(x, y)
+            let r = f(x, y);
+            // A freak long token should not pin its key's memory for the thread's lifetime.
+            if x.capacity() > 4096 || y.capacity() > 4096 {
+                *x = String::new();
+                *y = String::new();
+            }
+            r
         }
         Err(_) => f(&mut String::new(), &mut String::new()),
     })

@@ -101,15 +101,8 @@ impl Ctx<'_> {
     fn word(&self, i: usize) -> &str {
         self.tokens.get(i).map(|t| t.text(self.text)).unwrap_or("")
     }
-    /// The word lowercased, borrowed when it already is (most words: this runs for many
-    /// tokens of every document, and copying each was a measurable share of a run).
     fn lower(&self, i: usize) -> Cow<'_, str> {
-        let w = self.word(i);
-        if w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-            Cow::Borrowed(w)
-        } else {
-            Cow::Owned(w.to_lowercase())
-        }
+        crate::extract::tokens::lowercase(self.word(i))
     }
     fn is_verb(&self, i: usize) -> bool {
         SPEECH_VERBS.contains(&&*self.lower(i))

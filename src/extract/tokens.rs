@@ -45,6 +45,17 @@ pub(crate) const ABBREVIATIONS: &[&str] = &[
     "okla", "ore", "pa", "tenn", "tex", "va", "wash", "wis", "wyo",
 ];
 
+/// `w.to_lowercase()`, borrowed when `w` already is lowercase ASCII (most words): the quote
+/// and relation rules test the words around every mention against small lists, and a copy
+/// per test showed up in profiles (BENCHMARKS.md).
+pub(crate) fn lowercase(w: &str) -> std::borrow::Cow<'_, str> {
+    if w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(w)
+    } else {
+        std::borrow::Cow::Owned(w.to_lowercase())
+    }
+}
+
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '`')
 }

@@ -7,16 +7,21 @@
 //! The sums are integers (the model's `i16` weights added in `i32`), so scores are
 //! bit-identical to resolving every feature; the cache changes speed, never output.
 //!
-//! Memory is bounded: the cache is emptied between documents once it holds [`CAPACITY`]
-//! words (a few tens of MB per thread).
+//! Memory is bounded: the cache is emptied between documents once it would pass
+//! [`CAPACITY`] words (~27 MB per thread), and a document with more distinct words than that
+//! only holds its own words until the next document shrinks the cache back.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
-use super::features::{token_atoms, type_features, Resources, Scratch, TokenAtoms, WINDOW};
+use super::features::{
+    token_atoms, type_features, IdHasher, Resources, Scratch, TokenAtoms, WINDOW,
+};
 use super::model::{Acc, Joint, NT};
 
-/// Words kept before the cache is emptied (~830 bytes each).
+/// Words kept before the cache is emptied (~830 bytes each). Reuters-21578 has ~40k
+/// distinct tokens, and the most frequent 32k cover nearly all running text, so a larger
+/// cache would add memory for few extra hits.
 pub(crate) const CAPACITY: usize = 1 << 15;
 
 /// One cached word: its context-free atoms and, per window offset `d` (index `d + 2`), the
@@ -27,29 +32,12 @@ pub(crate) struct WordEntry {
     pub(crate) sums: [Acc; 5],
 }
 
-/// Keys are already 128-bit hashes; use their low bits as they are.
-#[derive(Default)]
-struct KeyHasher(u64);
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u128(&mut self, n: u128) {
-        self.0 = n as u64;
-    }
-}
-
 /// The cache of one thread (see the module docs).
 #[derive(Debug, Default)]
 pub(crate) struct WordCache {
     /// Identity of the model the sums were computed with (0 = none yet).
     model: u64,
-    index: HashMap<u128, u32, BuildHasherDefault<KeyHasher>>,
+    index: HashMap<u128, u32, BuildHasherDefault<IdHasher>>,
     pub(crate) entries: Vec<WordEntry>,
     /// Sums for window offsets outside the sentence (index `d + 2`; index 2 stays zero).
     pub(crate) boundary: [Acc; 5],
@@ -71,7 +59,7 @@ impl WordCache {
                 type_features(None, d, &mut self.feats);
                 self.boundary[k] = sum(joint, &self.feats, &mut self.rows);
             }
-        } else if self.entries.len() + n_tokens > CAPACITY {
+        } else if self.entries.len() + n_tokens > CAPACITY || self.entries.len() > CAPACITY {
             self.clear();
         }
     }
@@ -79,6 +67,9 @@ impl WordCache {
     fn clear(&mut self) {
         self.index.clear();
         self.entries.clear();
+        // After an unusually large document, give its memory back.
+        self.index.shrink_to(CAPACITY);
+        self.entries.shrink_to(CAPACITY);
     }
 
     /// Index of `tok`'s entry, computing it on first sight.

@@ -78,8 +78,9 @@ fn atom(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(bytes, ATOM_SEED)
 }
 
-/// Per-token atoms, computed once per document (`Copy`: the tagger copies them out of its
-/// word cache for every token).
+/// Per-token atoms. The context-free part is computed once per word and kept in the
+/// tagger's word cache (`Copy`: it is copied out for every token); sentence flags and
+/// gazetteer marks are added per occurrence.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct TokenAtoms {
     word: u64,
@@ -105,9 +106,9 @@ pub(crate) struct Resources {
     pub(crate) gazetteer: Gazetteer,
 }
 
-/// Identity hasher for keys that already are hashes (doc statistics map).
+/// Identity hasher for keys that already are hashes (doc statistics map, word cache).
 #[derive(Default)]
-struct IdHasher(u64);
+pub(crate) struct IdHasher(u64);
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
         self.0
@@ -119,6 +120,9 @@ impl Hasher for IdHasher {
     }
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
     }
 }
 type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
@@ -338,6 +342,21 @@ pub(crate) fn base_features(
     feats: &mut Vec<u64>,
     offsets: &mut Vec<u32>,
 ) {
+    per_token(toks, sentences, feats, offsets, token_features);
+}
+
+/// Appends the features of token `i` of a sentence, given the document's casing statistics.
+type TokenFeatureFn = fn(&[TokenAtoms], usize, &IdMap<(u16, u16)>, &mut Vec<u64>);
+
+/// Runs `features` for every token with its sentence and the document's casing statistics,
+/// then adds the token's capitalised-run feature.
+fn per_token(
+    toks: &[TokenAtoms],
+    sentences: &[Vec<&str>],
+    feats: &mut Vec<u64>,
+    offsets: &mut Vec<u32>,
+    features: TokenFeatureFn,
+) {
     feats.clear();
     offsets.clear();
     let doc = doc_case_stats(toks);
@@ -347,7 +366,7 @@ pub(crate) fn base_features(
         let runs = cap_runs(s);
         for (i, run) in runs.iter().enumerate() {
             offsets.push(feats.len() as u32);
-            token_features(s, i, &doc, feats);
+            features(s, i, &doc, feats);
             if let Some((len, pos)) = *run {
                 feats.push(mix(mix(T_CAP_RUN, len), pos));
             }
@@ -560,23 +579,7 @@ pub(crate) fn base_context_features(
     feats: &mut Vec<u64>,
     offsets: &mut Vec<u32>,
 ) {
-    feats.clear();
-    offsets.clear();
-    let doc = doc_case_stats(toks);
-    let mut start = 0;
-    for sent in sentences {
-        let s = &toks[start..start + sent.len()];
-        let runs = cap_runs(s);
-        for (i, run) in runs.iter().enumerate() {
-            offsets.push(feats.len() as u32);
-            context_features(s, i, &doc, feats);
-            if let Some((len, pos)) = *run {
-                feats.push(mix(mix(T_CAP_RUN, len), pos));
-            }
-        }
-        start += sent.len();
-    }
-    offsets.push(feats.len() as u32);
+    per_token(toks, sentences, feats, offsets, context_features);
 }
 
 /// The features of [`token_features`] that [`type_features`] does not list.
@@ -736,6 +739,42 @@ mod tests {
         let a = atoms(&r, &sents, &mut Scratch::default());
         assert!(a[0].flags & F_HEADLINE != 0 && a[3].flags & F_HEADLINE == 0);
         assert!(usually_lower(&a[0]) && usually_lower(&a[3]));
+    }
+
+    /// The tagging path's split (word-level features over the ±2 window plus context
+    /// features) lists exactly the training path's features, token by token, without any
+    /// model: sentence starts and ends, headlines, gazetteer marks, lexicon and unknown words.
+    #[test]
+    fn window_and_context_features_equal_token_features() {
+        let r = res();
+        let sents = vec![
+            vec!["In", "New", "York", "the", "Win", "said", "$", "5.3"],
+            vec!["THE", "BIG", "WIN"],
+            vec!["x"],
+            vec!["Peter", "O'Neill", "of", "the", "U.S.", "said", "."],
+        ];
+        let a = atoms(&r, &sents, &mut Scratch::default());
+        let (mut full, mut fo) = (vec![], vec![]);
+        base_features(&a, &sents, &mut full, &mut fo);
+        let (mut ctx, mut co) = (vec![], vec![]);
+        base_context_features(&a, &sents, &mut ctx, &mut co);
+        let mut start = 0;
+        for sent in &sents {
+            for k in 0..sent.len() {
+                let t = start + k;
+                let mut split = ctx[co[t] as usize..co[t + 1] as usize].to_vec();
+                for &d in &WINDOW {
+                    let j = k as isize + d;
+                    let x = (j >= 0 && (j as usize) < sent.len()).then(|| &a[start + j as usize]);
+                    type_features(x, d, &mut split);
+                }
+                let mut want = full[fo[t] as usize..fo[t + 1] as usize].to_vec();
+                split.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(split, want, "token {t} ({})", sent[k]);
+            }
+            start += sent.len();
+        }
     }
 
     #[test]

@@ -211,11 +211,16 @@ impl NerModel {
     /// Tags one document given as sentences of tokens. Returns one span list per sentence,
     /// spans sorted by start and non-overlapping.
     pub fn tag_document(&self, sentences: &[Vec<&str>]) -> Vec<Vec<Span>> {
-        WORD_CACHE.with(|c| match c.try_borrow_mut() {
-            Ok(mut cache) => self.tag_with(&mut cache, sentences),
-            // Not reachable (tagging does not re-enter itself), but never worth a panic.
-            Err(_) => self.tag_with(&mut WordCache::default(), sentences),
-        })
+        // A fresh cache when the thread's is unavailable (re-entered, or the thread is
+        // shutting down): slower, same result, never a panic.
+        WORD_CACHE
+            .try_with(|c| match c.try_borrow_mut() {
+                Ok(mut cache) => Some(self.tag_with(&mut cache, sentences)),
+                Err(_) => None,
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| self.tag_with(&mut WordCache::default(), sentences))
     }
 
     fn tag_with(&self, cache: &mut WordCache, sentences: &[Vec<&str>]) -> Vec<Vec<Span>> {
@@ -364,6 +369,9 @@ impl Window<'_> {
     }
 
     /// [`Window::sum`] compiled for AVX2: the same integer additions, twice as wide.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn sum_avx2(&self, lens: &[usize], acc: &mut Vec<Acc>) {

@@ -182,6 +182,8 @@ impl Stage {
 
 /// Tag lanes padded to a multiple of 8, so each Viterbi step is whole SIMD vectors.
 const NTP: usize = 24;
+// The SIMD step reads and writes whole 8-lane chunks of NTP-lane rows.
+const _: () = assert!(NTP % 8 == 0 && NTP >= NT);
 
 /// Best legal tag sequence for per-token emission scores (first-order Viterbi).
 /// `stage` must have been [`Stage::prepare`]d (illegal bigrams are `-inf` there).
@@ -219,6 +221,10 @@ fn step_lanes(trans: &Trans, prev: &[f32; NTP], best: &mut [f32; NTP], arg: &mut
     }
 }
 
+/// [`viterbi`] with the AVX2 step.
+///
+/// # Safety
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn viterbi_avx2(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
@@ -230,6 +236,9 @@ unsafe fn viterbi_avx2(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
 
 /// [`step_lanes`] in AVX2: three 8-lane registers of maxima, and the arg max kept as floats
 /// so one blend updates both.
+///
+/// # Safety
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
@@ -241,7 +250,7 @@ unsafe fn step_avx2(trans: &Trans, prev: &[f32; NTP], best: &mut [f32; NTP], arg
         let px = _mm256_set1_ps(prev[x]);
         let xf = _mm256_set1_ps(x as f32);
         for c in 0..NTP / 8 {
-            // SAFETY: `row` has NTP = 24 floats; chunk c reads floats 8c..8c+8.
+            // SAFETY: `row` has NTP floats, a multiple of 8 (asserted above); chunk c reads 8c..8c+8.
             let r = unsafe { _mm256_loadu_ps(row.as_ptr().add(c * 8)) };
             let s = _mm256_add_ps(px, r);
             let m = _mm256_cmp_ps::<_CMP_GT_OQ>(s, b[c]);
@@ -251,7 +260,7 @@ unsafe fn step_avx2(trans: &Trans, prev: &[f32; NTP], best: &mut [f32; NTP], arg
     }
     let mut af = [0f32; NTP];
     for c in 0..NTP / 8 {
-        // SAFETY: both arrays hold NTP floats; chunk c writes floats 8c..8c+8.
+        // SAFETY: both arrays hold NTP floats, a multiple of 8; chunk c writes 8c..8c+8.
         unsafe {
             _mm256_storeu_ps(best.as_mut_ptr().add(c * 8), b[c]);
             _mm256_storeu_ps(af.as_mut_ptr().add(c * 8), a[c]);

@@ -74,15 +74,8 @@ impl View<'_> {
             ""
         }
     }
-    /// The word lowercased, borrowed when it already is (most words: the patterns test
-    /// words around every mention, and a copy per test was ~3% of a run's instructions).
     fn lower(&self, i: usize) -> Cow<'_, str> {
-        let w = self.word(i);
-        if w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-            Cow::Borrowed(w)
-        } else {
-            Cow::Owned(w.to_lowercase())
-        }
+        crate::extract::tokens::lowercase(self.word(i))
     }
     fn starting_at(&self, t: usize) -> Option<(usize, usize, usize)> {
         self.spans.iter().copied().find(|s| s.0 == t)
