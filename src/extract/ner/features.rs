@@ -345,9 +345,6 @@ pub(crate) fn base_features(
     per_token(toks, sentences, feats, offsets, token_features);
 }
 
-/// Appends the features of token `i` of a sentence, given the document's casing statistics.
-type TokenFeatureFn = fn(&[TokenAtoms], usize, &IdMap<(u16, u16)>, &mut Vec<u64>);
-
 /// Runs `features` for every token with its sentence and the document's casing statistics,
 /// then adds the token's capitalised-run feature.
 fn per_token(
@@ -355,7 +352,7 @@ fn per_token(
     sentences: &[Vec<&str>],
     feats: &mut Vec<u64>,
     offsets: &mut Vec<u32>,
-    features: TokenFeatureFn,
+    features: impl Fn(&[TokenAtoms], usize, &IdMap<(u16, u16)>, &mut Vec<u64>),
 ) {
     feats.clear();
     offsets.clear();
@@ -611,12 +608,11 @@ fn context_features(s: &[TokenAtoms], i: usize, doc: &IdMap<(u16, u16)>, f: &mut
         )),
         None => f.push(mix(mix(T_NO_CLUSTER, pos_flags), t.sshape)),
     }
-    for b in 0..32 {
-        if t.gaz_b & (1 << b) != 0 {
-            f.push(mix(T_GAZ_B, b));
-        }
-        if t.gaz_i & (1 << b) != 0 {
-            f.push(mix(T_GAZ_I, b));
+    // Set bits only (most tokens have none); the order is free here, as the tagger sums.
+    for (template, mut bits) in [(T_GAZ_B, t.gaz_b), (T_GAZ_I, t.gaz_i)] {
+        while bits != 0 {
+            f.push(mix(template, u64::from(bits.trailing_zeros())));
+            bits &= bits - 1;
         }
     }
     if let Some(p) = at(-1) {
