@@ -7,6 +7,7 @@
 //! apposition and possessives, whether each argument is the other's nearest mention of its
 //! type, and the gazetteer's geography of place arguments (kind of place, same country).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -173,24 +174,25 @@ fn gap(a: &Arg, b: &Arg) -> usize {
 
 /// Normalised form of every token of a text, computed once per document so that the
 /// per-pair features do not lower-case the same words again for every pair.
-pub fn normalised_words(text: &str, tokens: &[Token]) -> Vec<String> {
+pub fn normalised_words<'a>(text: &'a str, tokens: &[Token]) -> Vec<Cow<'a, str>> {
     tokens.iter().map(|t| norm(t.text(text))).collect()
 }
 
-fn norm(w: &str) -> String {
-    // ASCII words (nearly all) skip the Unicode lowercasing; the result is the same.
+/// The word lowercased, or `<num>` when it has a digit. Borrowed when the word already is
+/// lowercase ASCII without digits (most words), so the document's words are not all copied.
+fn norm(w: &str) -> Cow<'_, str> {
     if w.is_ascii() {
         return if w.bytes().any(|b| b.is_ascii_digit()) {
-            "<num>".into()
+            Cow::Borrowed("<num>")
         } else {
-            w.to_ascii_lowercase()
+            crate::extract::tokens::lowercase(w)
         };
     }
     let l = w.to_lowercase();
     if l.chars().any(|c| c.is_ascii_digit()) {
-        "<num>".into()
+        Cow::Borrowed("<num>")
     } else {
-        l
+        Cow::Owned(l)
     }
 }
 
@@ -289,14 +291,14 @@ const TRIGGERS: [(&str, &[&str]); 6] = [
 /// The trigger classes of every normalised word, as bit masks (bit k = `TRIGGERS[k]`),
 /// computed once per document like [`normalised_words`]: the pair features look at every
 /// word of the sentence for every candidate pair.
-pub fn trigger_masks(words: &[String]) -> Vec<u8> {
+pub fn trigger_masks(words: &[Cow<'_, str>]) -> Vec<u8> {
     words
         .iter()
         .map(|w| {
             let mut mask = 0u8;
             for (k, (class, list)) in TRIGGERS.iter().enumerate() {
                 let hit = if *class == "prep" {
-                    list.contains(&w.as_str())
+                    list.contains(&w.as_ref())
                 } else {
                     list.iter().any(|p| w.starts_with(p))
                 };
@@ -338,7 +340,7 @@ fn small(n: usize) -> &'static str {
 /// Hashed features of the pair (`subj`, `obj`) within `sent`.
 #[allow(clippy::too_many_arguments)]
 pub fn pair_features(
-    words: &[String],
+    words: &[Cow<'_, str>],
     triggers: &[u8],
     sent: &Range<usize>,
     args: &[Arg],
@@ -372,7 +374,7 @@ pub fn pair_features(
         }
         out.push(xxh3_64_with_seed(buf.as_bytes(), FEATURE_SEED));
     };
-    let w = |i: usize| words[i].as_str();
+    let w = |i: usize| words[i].as_ref();
     push(&["bias|", tp]);
     let btw: Vec<&str> = (first.tok_end..second.tok_start.max(first.tok_end))
         .map(w)
