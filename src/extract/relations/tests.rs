@@ -247,9 +247,9 @@ fn two_mentions_take_at_most_one_classifier_relation() {
 
 #[test]
 fn trigger_words_match_their_classes_by_prefix() {
-    let words: Vec<String> = ["assassinated", "in", "spokeswoman", "lunch"]
+    let words: Vec<std::borrow::Cow<str>> = ["assassinated", "in", "spokeswoman", "lunch"]
         .iter()
-        .map(|w| (*w).to_string())
+        .map(|w| std::borrow::Cow::Borrowed(*w))
         .collect();
     let m = features::trigger_masks(&words);
     assert_ne!(m[0], 0, "assassin* is a kill trigger");
