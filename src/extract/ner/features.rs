@@ -427,22 +427,49 @@ fn doc_case_stats(toks: &[TokenAtoms]) -> IdMap<(u16, u16)> {
 const BOS: u64 = 0xB05;
 const EOS: u64 = 0xE05;
 
+/// Token `i`'s ±2 window in sentence `s`; offsets outside the sentence read as the boundary
+/// atoms. Shared by the training path ([`token_features`]) and the tagging path
+/// ([`context_features`]) so that both see the same window.
+struct Around<'a> {
+    s: &'a [TokenAtoms],
+    i: usize,
+}
+
+impl<'a> Around<'a> {
+    fn at(&self, d: isize) -> Option<&'a TokenAtoms> {
+        let j = self.i as isize + d;
+        if j < 0 {
+            None
+        } else {
+            self.s.get(j as usize)
+        }
+    }
+    fn low(&self, d: isize) -> u64 {
+        self.at(d).map_or(boundary(d), |x| x.low)
+    }
+    fn shape(&self, d: isize) -> u64 {
+        self.at(d).map_or(boundary(d), |x| x.shape)
+    }
+    fn sshape(&self, d: isize) -> u64 {
+        self.at(d).map_or(boundary(d), |x| x.sshape)
+    }
+}
+
+/// The atom of a position `d` tokens outside the sentence.
+fn boundary(d: isize) -> u64 {
+    if d < 0 {
+        BOS
+    } else {
+        EOS
+    }
+}
+
 /// All first-pass features of token `i` of sentence `s`, in training order. The tagging hot
 /// path gets the same multiset from [`type_features`] + [`context_features`] (tested).
 fn token_features(s: &[TokenAtoms], i: usize, doc: &IdMap<(u16, u16)>, f: &mut Vec<u64>) {
     let t = &s[i];
-    let at = |d: isize| -> Option<&TokenAtoms> {
-        let j = i as isize + d;
-        if j < 0 {
-            None
-        } else {
-            s.get(j as usize)
-        }
-    };
-    let low = |d: isize| at(d).map_or(if d < 0 { BOS } else { EOS }, |x| x.low);
-    let shape = |d: isize| at(d).map_or(if d < 0 { BOS } else { EOS }, |x| x.shape);
-    let sshape = |d: isize| at(d).map_or(if d < 0 { BOS } else { EOS }, |x| x.sshape);
-    let headline = t.flags & F_HEADLINE != 0;
+    let w = Around { s, i };
+    let (at, low, shape, sshape) = (|d| w.at(d), |d| w.low(d), |d| w.shape(d), |d| w.sshape(d));
     let pos_flags = u64::from(t.flags & (F_INITIAL | F_HEADLINE));
 
     f.push(mix(T_BIAS, 0));
@@ -496,20 +523,7 @@ fn token_features(s: &[TokenAtoms], i: usize, doc: &IdMap<(u16, u16)>, f: &mut V
             f.push(mix(T_GAZ_I, b));
         }
     }
-    if let Some(p) = at(-1) {
-        if p.gaz_b | p.gaz_i != 0 {
-            f.push(mix(T_GAZ_PREV, u64::from(p.gaz_b | p.gaz_i)));
-        }
-    }
-    if let Some(nx) = at(1) {
-        if nx.gaz_b | nx.gaz_i != 0 {
-            f.push(mix(T_GAZ_NEXT, u64::from(nx.gaz_b | nx.gaz_i)));
-        }
-    }
-    if headline {
-        f.push(mix(T_HEAD_LOW, t.low));
-    }
-    push_doc_case(t, doc, pos_flags, f);
+    push_tail(&w, doc, pos_flags, f);
 }
 
 /// Offsets (relative to a position) of the window words whose word-level features
@@ -521,9 +535,8 @@ pub(crate) const WINDOW: [isize; 5] = [-2, -1, 0, 1, 2];
 /// their weights once per word and reuses the sums; with [`context_features`] they are exactly
 /// [`token_features`]' features.
 pub(crate) fn type_features(x: Option<&TokenAtoms>, d: isize, f: &mut Vec<u64>) {
-    let bound = if d < 0 { BOS } else { EOS };
-    let low = x.map_or(bound, |x| x.low);
-    let shape = x.map_or(bound, |x| x.shape);
+    let low = x.map_or(boundary(d), |x| x.low);
+    let shape = x.map_or(boundary(d), |x| x.shape);
     let cluster = |lvl: usize| -> u64 {
         match x {
             None => 0xFFFF_0000u64.wrapping_add(d as u64),
@@ -582,16 +595,8 @@ pub(crate) fn base_context_features(
 /// The features of [`token_features`] that [`type_features`] does not list.
 fn context_features(s: &[TokenAtoms], i: usize, doc: &IdMap<(u16, u16)>, f: &mut Vec<u64>) {
     let t = &s[i];
-    let at = |d: isize| -> Option<&TokenAtoms> {
-        let j = i as isize + d;
-        if j < 0 {
-            None
-        } else {
-            s.get(j as usize)
-        }
-    };
-    let low = |d: isize| at(d).map_or(if d < 0 { BOS } else { EOS }, |x| x.low);
-    let sshape = |d: isize| at(d).map_or(if d < 0 { BOS } else { EOS }, |x| x.sshape);
+    let w = Around { s, i };
+    let (low, sshape) = (|d| w.low(d), |d| w.sshape(d));
     let pos_flags = u64::from(t.flags & (F_INITIAL | F_HEADLINE));
 
     f.push(mix(mix(T_BIGRAM_L, low(-1)), t.low));
@@ -615,12 +620,19 @@ fn context_features(s: &[TokenAtoms], i: usize, doc: &IdMap<(u16, u16)>, f: &mut
             bits &= bits - 1;
         }
     }
-    if let Some(p) = at(-1) {
+    push_tail(&w, doc, pos_flags, f);
+}
+
+/// The last features of both paths, in training order: gazetteer marks of the neighbours,
+/// the headline word, document casing.
+fn push_tail(w: &Around, doc: &IdMap<(u16, u16)>, pos_flags: u64, f: &mut Vec<u64>) {
+    let t = &w.s[w.i];
+    if let Some(p) = w.at(-1) {
         if p.gaz_b | p.gaz_i != 0 {
             f.push(mix(T_GAZ_PREV, u64::from(p.gaz_b | p.gaz_i)));
         }
     }
-    if let Some(nx) = at(1) {
+    if let Some(nx) = w.at(1) {
         if nx.gaz_b | nx.gaz_i != 0 {
             f.push(mix(T_GAZ_NEXT, u64::from(nx.gaz_b | nx.gaz_i)));
         }
