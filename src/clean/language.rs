@@ -91,12 +91,58 @@ pub struct LangGuess {
     pub confidence: f64,
 }
 
-/// Frequent English function words that are rare as words in other Latin-script languages.
-const ENGLISH_MARKERS: &[&str] = &[
-    "the", "of", "and", "to", "is", "that", "for", "with", "said", "was", "were", "it", "on", "by",
-    "from", "has", "have", "be", "are", "this", "which", "would", "its", "at", "an", "will", "he",
-    "she", "they", "their", "not", "but", "had", "been", "who", "after",
-];
+/// Whether `w` is one of the frequent English function words that are rare as words in
+/// other Latin-script languages. A `match` on the lowercased bytes rather than a scan of a
+/// word list: this runs for the first 120 words of every document.
+fn is_english_marker(w: &str) -> bool {
+    let b = w.as_bytes();
+    if b.len() > 5 {
+        return false;
+    }
+    let mut buf = [0u8; 5];
+    for (d, s) in buf.iter_mut().zip(b) {
+        *d = s.to_ascii_lowercase();
+    }
+    matches!(
+        &buf[..b.len()],
+        b"the"
+            | b"of"
+            | b"and"
+            | b"to"
+            | b"is"
+            | b"that"
+            | b"for"
+            | b"with"
+            | b"said"
+            | b"was"
+            | b"were"
+            | b"it"
+            | b"on"
+            | b"by"
+            | b"from"
+            | b"has"
+            | b"have"
+            | b"be"
+            | b"are"
+            | b"this"
+            | b"which"
+            | b"would"
+            | b"its"
+            | b"at"
+            | b"an"
+            | b"will"
+            | b"he"
+            | b"she"
+            | b"they"
+            | b"their"
+            | b"not"
+            | b"but"
+            | b"had"
+            | b"been"
+            | b"who"
+            | b"after"
+    )
+}
 
 /// Words of the sample checked by the English fast path.
 const MARKER_WORDS: usize = 120;
@@ -119,7 +165,7 @@ fn looks_english(text: &str) -> bool {
             return false;
         }
         words += 1;
-        if ENGLISH_MARKERS.iter().any(|m| m.eq_ignore_ascii_case(w)) {
+        if is_english_marker(w) {
             hits += 1;
         }
     }
@@ -177,6 +223,16 @@ mod tests {
             assert!(!looks_english(t), "{t}");
         }
         assert!(looks_english("The central bank said on Tuesday that it would keep rates on hold for the rest of the year, citing weak demand and a strong currency that has hurt exporters."));
+    }
+
+    #[test]
+    fn markers_ignore_case_and_only_match_whole_words() {
+        for w in ["the", "The", "THE", "which", "After", "an"] {
+            assert!(is_english_marker(w), "{w}");
+        }
+        for w in ["", "th", "there", "theirs", "whichever", "der", "les", "thé"] {
+            assert!(!is_english_marker(w), "{w}");
+        }
     }
 
     #[test]
