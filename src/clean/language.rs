@@ -230,7 +230,16 @@ mod tests {
         for w in ["the", "The", "THE", "which", "After", "an"] {
             assert!(is_english_marker(w), "{w}");
         }
-        for w in ["", "th", "there", "theirs", "whichever", "der", "les", "thé"] {
+        for w in [
+            "",
+            "th",
+            "there",
+            "theirs",
+            "whichever",
+            "der",
+            "les",
+            "thé",
+        ] {
             assert!(!is_english_marker(w), "{w}");
         }
     }

@@ -231,30 +231,23 @@ impl Cleaner {
                 "no text left after cleaning".into(),
             );
         }
-        let n_chars = text.chars().count();
+        let TextCounts {
+            chars: n_chars,
+            words,
+            letters,
+            other,
+        } = TextCounts::of(text);
         if n_chars > self.cfg.max_chars {
             return Verdict::Reject(
                 RejectReason::TooLong,
                 format!("{n_chars} chars > max_chars {}", self.cfg.max_chars),
             );
         }
-        let words = text
-            .split_whitespace()
-            .filter(|w| w.chars().any(char::is_alphanumeric))
-            .count();
         if words < self.cfg.min_words {
             return Verdict::Reject(
                 RejectReason::TooShort,
                 format!("{words} words < min_words {}", self.cfg.min_words),
             );
-        }
-        let (mut letters, mut other) = (0usize, 0usize);
-        for c in text.chars() {
-            if c.is_alphabetic() {
-                letters += 1;
-            } else if !c.is_whitespace() {
-                other += 1;
-            }
         }
         let ratio = other as f64 / (letters + other).max(1) as f64;
         if ratio > self.cfg.max_non_letter_ratio {
@@ -294,9 +287,106 @@ impl Cleaner {
     }
 }
 
+/// What the quality filters measure, in one pass over the text.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TextCounts {
+    chars: usize,
+    /// Whitespace-separated words with at least one letter or digit.
+    words: usize,
+    letters: usize,
+    /// Chars that are neither letters nor whitespace.
+    other: usize,
+}
+
+impl TextCounts {
+    fn of(text: &str) -> TextCounts {
+        if text.is_ascii() {
+            return Self::of_ascii(text.as_bytes());
+        }
+        let mut n = TextCounts::default();
+        let (mut in_word, mut word_alnum) = (false, false);
+        for c in text.chars() {
+            n.chars += 1;
+            if c.is_whitespace() {
+                n.words += usize::from(in_word && word_alnum);
+                (in_word, word_alnum) = (false, false);
+                continue;
+            }
+            in_word = true;
+            word_alnum |= c.is_alphanumeric();
+            if c.is_alphabetic() {
+                n.letters += 1;
+            } else {
+                n.other += 1;
+            }
+        }
+        n.words += usize::from(in_word && word_alnum);
+        n
+    }
+
+    /// The same counts by bytes (most documents are ASCII).
+    fn of_ascii(b: &[u8]) -> TextCounts {
+        let mut n = TextCounts {
+            chars: b.len(),
+            ..TextCounts::default()
+        };
+        let (mut in_word, mut word_alnum) = (false, false);
+        for &c in b {
+            // `char::is_whitespace` on ASCII (this includes the vertical tab 0x0B, which
+            // `u8::is_ascii_whitespace` does not).
+            if matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+                n.words += usize::from(in_word && word_alnum);
+                (in_word, word_alnum) = (false, false);
+                continue;
+            }
+            in_word = true;
+            word_alnum |= c.is_ascii_alphanumeric();
+            if c.is_ascii_alphabetic() {
+                n.letters += 1;
+            } else {
+                n.other += 1;
+            }
+        }
+        n.words += usize::from(in_word && word_alnum);
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The filters' original definitions, one pass each.
+    fn counts_by_definition(text: &str) -> TextCounts {
+        TextCounts {
+            chars: text.chars().count(),
+            words: text
+                .split_whitespace()
+                .filter(|w| w.chars().any(char::is_alphanumeric))
+                .count(),
+            letters: text.chars().filter(|c| c.is_alphabetic()).count(),
+            other: text
+                .chars()
+                .filter(|c| !c.is_alphabetic() && !c.is_whitespace())
+                .count(),
+        }
+    }
+
+    #[test]
+    fn one_pass_counts_match_the_definitions() {
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        for t in [
+            "",
+            " ",
+            "Shr 34 cts vs 1.19 dlrs\n\nNet 807,000 vs 2,858,000",
+            "-- ... !!! a",
+            "tab\tvt\x0bff\x0ccr\r end",
+            every_ascii.as_str(),
+            "Zürich\u{a0}hält 3,5 %\u{2003}— «Ja» 東京 ١٢٣",
+        ] {
+            assert_eq!(TextCounts::of(t), counts_by_definition(t), "{t:?}");
+        }
+    }
 
     fn doc(text: &str) -> Doc {
         Doc {

@@ -492,8 +492,10 @@ pub fn find_numeric(
     out
 }
 
-/// Cheap pre-check: can a numeric mention start at this token? (Digits, symbols, capitalised
-/// words for months/weekdays/codes/"US$", and the few lowercase relative-date words.)
+/// Cheap pre-check: can a numeric mention start at this token? (Digits, currency symbols,
+/// capitalised words for months/weekdays/codes/"US$", and the few lowercase relative-date
+/// words.) Other punctuation cannot: every rule after a non-alphanumeric first char needs a
+/// leading digit, except a currency symbol's money rule.
 fn could_start(w: &str) -> bool {
     match w.chars().next() {
         Some(c) if c.is_ascii_digit() || c.is_uppercase() => true,
@@ -503,7 +505,7 @@ fn could_start(w: &str) -> bool {
                 "yesterday" | "today" | "tomorrow" | "last" | "next" | "this"
             )
         }
-        Some(c) => !c.is_alphanumeric(),
+        Some(c) => !c.is_alphanumeric() && currency_symbol(w).is_some(),
         None => false,
     }
 }

@@ -314,8 +314,9 @@ pub fn trigger_masks(words: &[Cow<'_, str>]) -> Vec<u8> {
 /// Words either side of a pair that the trigger features look at.
 const TRIGGER_WINDOW_TOKENS: usize = 5;
 
-fn stem(w: &str) -> String {
-    w.chars().take(5).collect()
+/// The first five chars of a word (a slice: this runs for every word between every pair).
+fn stem(w: &str) -> &str {
+    &w[..w.char_indices().nth(5).map_or(w.len(), |(i, _)| i)]
 }
 
 fn bucket(n: usize) -> usize {
@@ -337,7 +338,115 @@ fn small(n: usize) -> &'static str {
     NUMS.get(n).copied().unwrap_or("21")
 }
 
+/// Number of distinct [`pair_tag`]s.
+const N_PAIR_TAGS: usize = 18;
+
+/// Index of the pair tag of (subject type, object type, subject first).
+fn pair_tag_index(s: Coarse, o: Coarse, fwd: bool) -> usize {
+    let idx = |c: Coarse| match c {
+        Coarse::Per => 0,
+        Coarse::Org => 1,
+        Coarse::Loc => 2,
+    };
+    (idx(s) * 3 + idx(o)) * 2 + usize::from(!fwd)
+}
+
+/// `"<subject type>><object type>|<f or b>"`, the suffix of most pair features, by
+/// [`pair_tag_index`] (a table: it would otherwise be built for every candidate pair).
+fn pair_tag(index: usize) -> &'static str {
+    const TAGS: [&str; N_PAIR_TAGS] = [
+        "PER>PER|f",
+        "PER>PER|b",
+        "PER>ORG|f",
+        "PER>ORG|b",
+        "PER>LOC|f",
+        "PER>LOC|b",
+        "ORG>PER|f",
+        "ORG>PER|b",
+        "ORG>ORG|f",
+        "ORG>ORG|b",
+        "ORG>LOC|f",
+        "ORG>LOC|b",
+        "LOC>PER|f",
+        "LOC>PER|b",
+        "LOC>ORG|f",
+        "LOC>ORG|b",
+        "LOC>LOC|f",
+        "LOC>LOC|b",
+    ];
+    TAGS[index]
+}
+
+/// The feature hash of the concatenation of `parts` (built in `buf`, never kept).
+fn feature_hash(buf: &mut String, parts: &[&str]) -> u64 {
+    buf.clear();
+    for p in parts {
+        buf.push_str(p);
+    }
+    xxh3_64_with_seed(buf.as_bytes(), FEATURE_SEED)
+}
+
+/// Hashes of the per-word "between" features of one sentence, by (word, pair tag), filled
+/// on first use. A word between many pairs of a crowded sentence is hashed once per pair
+/// tag instead of once per pair; the features, and their order, are unchanged.
+#[derive(Debug, Default)]
+pub struct BetweenCache {
+    sent: Range<usize>,
+    /// Slots filled in this generation are valid; `reset` starts a new one, so a sentence
+    /// costs no clearing however long the previous one was.
+    generation: u32,
+    /// `(generation, [bw, bs, bwu, bb])` per (word - sent.start) * N_PAIR_TAGS + tag.
+    slots: Vec<(u32, [u64; 4])>,
+}
+
+impl BetweenCache {
+    /// An empty cache for the sentence `sent` (of the document whose words are passed to
+    /// [`pair_features`] with it: a cache is only valid for one sentence of one document).
+    pub fn for_sentence(sent: &Range<usize>) -> BetweenCache {
+        let mut c = BetweenCache::default();
+        c.reset(sent);
+        c
+    }
+
+    /// Empties the cache for another sentence, keeping its allocation.
+    pub fn reset(&mut self, sent: &Range<usize>) {
+        self.sent = sent.clone();
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // Wrapped: stale slots could look current.
+            self.slots.clear();
+            self.generation = 1;
+        }
+        let need = sent.len() * N_PAIR_TAGS;
+        if self.slots.len() < need {
+            self.slots.resize(need, (0, [0; 4]));
+        }
+    }
+
+    fn get(&mut self, words: &[Cow<'_, str>], i: usize, tag: usize, buf: &mut String) -> [u64; 4] {
+        let slot = (i - self.sent.start) * N_PAIR_TAGS + tag;
+        if self.slots[slot].0 == self.generation {
+            return self.slots[slot].1;
+        }
+        let tp = pair_tag(tag);
+        let x = words[i].as_ref();
+        let bb = match words.get(i + 1) {
+            Some(next) => feature_hash(buf, &["bb=", x, "_", next, "|", tp]),
+            None => 0,
+        };
+        let h = [
+            feature_hash(buf, &["bw=", x, "|", tp]),
+            feature_hash(buf, &["bs=", stem(x), "|", tp]),
+            feature_hash(buf, &["bwu=", x]),
+            bb,
+        ];
+        self.slots[slot] = (self.generation, h);
+        h
+    }
+}
+
 /// Hashed features of the pair (`subj`, `obj`) within `sent`.
+/// `cache` belongs to `sent` (see [`BetweenCache::for_sentence`]).
 #[allow(clippy::too_many_arguments)]
 pub fn pair_features(
     words: &[Cow<'_, str>],
@@ -346,8 +455,10 @@ pub fn pair_features(
     args: &[Arg],
     subj: usize,
     obj: usize,
+    cache: &mut BetweenCache,
     out: &mut Vec<u64>,
 ) {
+    debug_assert_eq!(&cache.sent, sent, "a BetweenCache serves one sentence");
     out.clear();
     let s = &args[subj];
     let o = &args[obj];
@@ -356,68 +467,70 @@ pub fn pair_features(
     } else {
         (o, s, false)
     };
-    let tp = [
-        s.coarse.tag(),
-        ">",
-        o.coarse.tag(),
-        if fwd { "|f" } else { "|b" },
-    ]
-    .concat();
-    let tp = tp.as_str();
+    let tag = pair_tag_index(s.coarse, o.coarse, fwd);
+    let tp = pair_tag(tag);
     // One reused buffer: a feature's pieces are concatenated and hashed, never kept (plain
     // concatenation, not `format!`: this runs for every piece of every candidate pair).
-    let mut buf = String::with_capacity(64);
-    let mut push = |parts: &[&str]| {
-        buf.clear();
-        for p in parts {
-            buf.push_str(p);
-        }
-        out.push(xxh3_64_with_seed(buf.as_bytes(), FEATURE_SEED));
+    let mut f = Sink {
+        buf: String::with_capacity(64),
+        out,
     };
     let w = |i: usize| words[i].as_ref();
-    push(&["bias|", tp]);
+    f.push(&["bias|", tp]);
     let btw: Vec<&str> = (first.tok_end..second.tok_start.max(first.tok_end))
         .map(w)
         .collect();
     let dist = btw.len();
-    push(&["dist=", small(bucket(dist)), "|", tp]);
+    f.push(&["dist=", small(bucket(dist)), "|", tp]);
     if dist <= 5 {
-        push(&["between=", &btw.join("_"), "|", tp]);
+        let mut parts: [&str; 13] = [""; 13];
+        parts[0] = "between=";
+        let mut n = 1;
+        for (k, x) in btw.iter().enumerate() {
+            if k > 0 {
+                parts[n] = "_";
+                n += 1;
+            }
+            parts[n] = x;
+            n += 1;
+        }
+        parts[n] = "|";
+        parts[n + 1] = tp;
+        f.push(&parts[..n + 2]);
     }
-    for (k, x) in btw.iter().enumerate() {
-        push(&["bw=", x, "|", tp]);
-        push(&["bs=", &stem(x), "|", tp]);
-        push(&["bwu=", x]);
-        if k + 1 < btw.len() {
-            push(&["bb=", x, "_", btw[k + 1], "|", tp]);
+    for k in 0..dist {
+        let [bw, bs, bwu, bb] = cache.get(words, first.tok_end + k, tag, &mut f.buf);
+        f.out.extend_from_slice(&[bw, bs, bwu]);
+        if k + 1 < dist {
+            f.out.push(bb);
         }
     }
     if let Some(x) = btw.first() {
-        push(&["bfirst=", x, "|", tp]);
+        f.push(&["bfirst=", x, "|", tp]);
     }
     if let Some(x) = btw.last() {
-        push(&["blast=", x, "|", tp]);
+        f.push(&["blast=", x, "|", tp]);
     }
     if dist == 0 {
-        push(&["adjacent|", tp]);
+        f.push(&["adjacent|", tp]);
     }
     let commas = btw.iter().filter(|x| **x == ",").count();
-    push(&["commas=", small(commas.min(3)), "|", tp]);
+    f.push(&["commas=", small(commas.min(3)), "|", tp]);
     if btw.first().is_some_and(|x| *x == ",") {
-        push(&["appos|", tp]);
+        f.push(&["appos|", tp]);
     }
     if btw.first().is_some_and(|x| *x == "'s" || *x == "'") {
-        push(&["poss|", tp]);
+        f.push(&["poss|", tp]);
     }
     // Entities between the pair.
     let mut nb = 0;
     for a in args {
         if a.tok_start >= first.tok_end && a.tok_end <= second.tok_start {
             nb += 1;
-            push(&["btype=", a.coarse.tag(), "|", tp]);
+            f.push(&["btype=", a.coarse.tag(), "|", tp]);
         }
     }
-    push(&["nbetween=", small(nb.min(3)), "|", tp]);
+    f.push(&["nbetween=", small(nb.min(3)), "|", tp]);
     // Trigger classes between, just before and just after the pair, and anywhere else in
     // the sentence (a Kill's verb often sits outside a long-distance pair).
     const PLACES: [&str; 4] = ["btw", "pre", "post", "far"];
@@ -440,19 +553,19 @@ pub fn pair_features(
     for (place, mask) in PLACES.iter().zip(seen) {
         for (k, (class, _)) in TRIGGERS.iter().enumerate() {
             if mask & (1 << k) != 0 {
-                push(&["trig=", class, "|", place, "|", tp]);
+                f.push(&["trig=", class, "|", place, "|", tp]);
             }
         }
     }
     // Punctuation between (lists, parentheses, clauses).
     for p in ["(", ";", "--", ":", "and"] {
         if btw.contains(&p) {
-            push(&["bpunct=", p, "|", tp]);
+            f.push(&["bpunct=", p, "|", tp]);
         }
     }
     if dist > 5 {
-        push(&["bhead2=", btw[0], "_", btw[1], "|", tp]);
-        push(&["btail2=", btw[dist - 2], "_", btw[dist - 1], "|", tp]);
+        f.push(&["bhead2=", btw[0], "_", btw[1], "|", tp]);
+        f.push(&["btail2=", btw[dist - 2], "_", btw[dist - 1], "|", tp]);
     }
     // Is the object the nearest mention of its type to the subject, and the subject the
     // nearest of its type to the object? (Lists and long sentences pair the wrong ones.)
@@ -468,20 +581,20 @@ pub fn pair_features(
         (false, true) => "subj",
         (false, false) => "none",
     };
-    push(&["nearest=", near, "|", tp]);
+    f.push(&["nearest=", near, "|", tp]);
     // Argument order among the sentence's mentions: the first mention is often the clause's
     // subject; the count of mentions says how crowded the sentence is.
     let rank = |a: &Arg| args.iter().filter(|x| x.tok_start < a.tok_start).count();
-    push(&["srank=", small(rank(s).min(3)), "|", tp]);
-    push(&["orank=", small(rank(o).min(3)), "|", tp]);
-    push(&["nargs=", small(args.len().min(6)), "|", tp]);
+    f.push(&["srank=", small(rank(s).min(3)), "|", tp]);
+    f.push(&["orank=", small(rank(o).min(3)), "|", tp]);
+    f.push(&["nargs=", small(args.len().min(6)), "|", tp]);
     // Gazetteer geography: the kind of each place, and whether two places share a country
     // ("Tokyo" city, "Japan" country, same: a Located_In; two different countries: not).
     if let Some(p) = o.place {
-        push(&["okind=", p.kind, "|", tp]);
+        f.push(&["okind=", p.kind, "|", tp]);
     }
     if let Some(p) = s.place {
-        push(&["skind=", p.kind, "|", tp]);
+        f.push(&["skind=", p.kind, "|", tp]);
     }
     if let (Some(a), Some(b)) = (s.place, o.place) {
         let same = if a.country == b.country {
@@ -489,7 +602,7 @@ pub fn pair_features(
         } else {
             "diff"
         };
-        push(&["geo=", same, "|", a.kind, ">", b.kind, "|", tp]);
+        f.push(&["geo=", same, "|", a.kind, ">", b.kind, "|", tp]);
     }
     // Context around the pair.
     for k in 1..=2 {
@@ -499,14 +612,14 @@ pub fn pair_features(
             ("pre2=", "post2=")
         };
         if first.tok_start >= sent.start + k {
-            push(&[pre, w(first.tok_start - k), "|", tp]);
+            f.push(&[pre, w(first.tok_start - k), "|", tp]);
         } else {
-            push(&[pre, "<s>|", tp]);
+            f.push(&[pre, "<s>|", tp]);
         }
         if second.tok_end + k <= sent.end {
-            push(&[post, w(second.tok_end + k - 1), "|", tp]);
+            f.push(&[post, w(second.tok_end + k - 1), "|", tp]);
         } else {
-            push(&[post, "</s>|", tp]);
+            f.push(&[post, "</s>|", tp]);
         }
     }
     // The arguments' own words and the word inside them (titles, "Inc.").
@@ -517,10 +630,89 @@ pub fn pair_features(
             ("ow=", "olen=")
         };
         for i in a.tok_start..a.tok_end {
-            push(&[rw, w(i), "|", tp]);
+            f.push(&[rw, w(i), "|", tp]);
         }
         let head = if role == "s" { "sh=" } else { "oh=" };
-        push(&[head, w(a.tok_end - 1), "|", tp]);
-        push(&[rlen, small((a.tok_end - a.tok_start).min(4))]);
+        f.push(&[head, w(a.tok_end - 1), "|", tp]);
+        f.push(&[rlen, small((a.tok_end - a.tok_start).min(4))]);
+    }
+}
+
+/// Where [`pair_features`] hashes its features to.
+struct Sink<'o> {
+    buf: String,
+    out: &'o mut Vec<u64>,
+}
+
+impl Sink<'_> {
+    fn push(&mut self, parts: &[&str]) {
+        let h = feature_hash(&mut self.buf, parts);
+        self.out.push(h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_tags_spell_types_and_direction() {
+        let all = [Coarse::Per, Coarse::Org, Coarse::Loc];
+        for s in all {
+            for o in all {
+                for fwd in [true, false] {
+                    let want = [s.tag(), ">", o.tag(), if fwd { "|f" } else { "|b" }].concat();
+                    assert_eq!(pair_tag(pair_tag_index(s, o, fwd)), want);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_shared_between_cache_gives_every_pair_its_own_features() {
+        let text = "Police said John Smith , a spokesman for Acme Corp , was shot in Boston , Massachusetts , by Bob Jones on Monday";
+        let words: Vec<Cow<'_, str>> = text.split(' ').map(norm).collect();
+        let triggers = trigger_masks(&words);
+        let arg = |mention, at: usize, len: usize, coarse, id| Arg {
+            mention,
+            tok_start: at,
+            tok_end: at + len,
+            coarse,
+            id,
+            place: None,
+        };
+        let args = [
+            arg(0, 2, 2, Coarse::Per, 1),
+            arg(1, 8, 2, Coarse::Org, 2),
+            arg(2, 14, 1, Coarse::Loc, 3),
+            arg(3, 16, 1, Coarse::Loc, 4),
+            arg(4, 19, 2, Coarse::Per, 5),
+        ];
+        // The sentence starts one word in, so cache slots are sentence-relative.
+        let sent = 1..words.len();
+        let mut shared = BetweenCache::for_sentence(&sent);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let pairs = candidate_pairs(&args);
+        assert_eq!(pairs.len(), 20);
+        for (i, j) in pairs {
+            pair_features(&words, &triggers, &sent, &args, i, j, &mut shared, &mut a);
+            let mut fresh = BetweenCache::for_sentence(&sent);
+            pair_features(&words, &triggers, &sent, &args, i, j, &mut fresh, &mut b);
+            assert_eq!(a, b, "pair {i}->{j}");
+            let gap = gap(&args[i], &args[j]);
+            // bias, dist, commas, nbetween, nearest, ranks, contexts, argument words...
+            assert!(
+                a.len() >= 3 * gap + 12,
+                "pair {i}->{j}: {} features",
+                a.len()
+            );
+        }
+    }
+
+    #[test]
+    fn stems_are_the_first_five_chars() {
+        for w in ["", "a", "said", "spoke", "spokesman", "münchen", "élysée"] {
+            assert_eq!(stem(w), w.chars().take(5).collect::<String>());
+        }
     }
 }

@@ -278,10 +278,12 @@ impl RelationExtractor {
         let mut feats = Vec::new();
         let words = features::normalised_words(text, tokens);
         let triggers = features::trigger_masks(&words);
+        let mut cache = features::BetweenCache::default();
         for (si, args) in per_sent.iter().enumerate() {
             let Some(sent) = sentences.get(si) else {
                 continue;
             };
+            cache.reset(sent);
             // (margin, subject, object, label) of every pair that passes its margin.
             let mut found: Vec<(f32, usize, usize, usize)> = Vec::new();
             for (i, j) in features::candidate_pairs(args) {
@@ -290,7 +292,9 @@ impl RelationExtractor {
                 if !(1..6).any(|l| model::label_allowed(l, args[i].coarse, args[j].coarse)) {
                     continue;
                 }
-                features::pair_features(&words, &triggers, sent, args, i, j, &mut feats);
+                features::pair_features(
+                    &words, &triggers, sent, args, i, j, &mut cache, &mut feats,
+                );
                 let (label, margin) = self.model.decide(&feats, args[i].coarse, args[j].coarse);
                 if Predicate::from_label(label).is_none() {
                     continue;

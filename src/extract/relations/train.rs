@@ -17,7 +17,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::features::{
     candidate_pairs, normalised_words, pair_features, sentence_args, token_span, trigger_masks,
-    Coarse,
+    BetweenCache, Coarse,
 };
 use super::model::{Example, RelModel, Trainer, LABELS};
 use super::RelError;
@@ -369,9 +369,12 @@ fn examples(
             (r.start, r.end, a.coarse)
         })
     };
+    let mut cache = BetweenCache::for_sentence(&sents[0]);
     for (i, j) in candidate_pairs(args) {
         let mut feats = Vec::new();
-        pair_features(&words, &triggers, &sents[0], args, i, j, &mut feats);
+        pair_features(
+            &words, &triggers, &sents[0], args, i, j, &mut cache, &mut feats,
+        );
         let (a, b) = (&args[i], &args[j]);
         let gold = match (data_span(a), data_span(b)) {
             (Some(x), Some(y)) => gold_label(item, x, y),
