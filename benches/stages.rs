@@ -14,6 +14,10 @@ use newsmill::doc::{Doc, Verdict};
 use newsmill::extract::{sentences, tokens, ExtractConfig, Extractor};
 use newsmill::read::{InputConfig, ReadItem, Source};
 
+// The allocator the `newsmill` binary uses, so stage figures match whole runs.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn cpu() -> f64 {
     newsmill::util::cpu_secs().unwrap_or(0.0)
 }
