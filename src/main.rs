@@ -18,20 +18,6 @@ use newsmill::read::{InputFormat, ShardSpec};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (libmimalloc-sys names no constant
-/// for it).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// A run's working set is bounded by its batches and refilled every batch: handing freed
-/// pages back to the OS only to fault them in again costs system time (Reuters: ~17,000
-/// minor faults with purging, ~5,900 without; peak RSS +40 MB).
-fn tune_allocator() {
-    // SAFETY: sets one integer option; mimalloc reads options atomically and allows
-    // changing them at any time.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
-}
-
-/// Turn news article corpora into clean research datasets.
 /// `print!` that ends the process quietly (exit 0) when stdout is a closed pipe, so
 /// `newsmill eval ... | head` does not panic.
 macro_rules! out {
@@ -563,7 +549,6 @@ impl std::fmt::Display for UsageErrorWrap {
 impl std::error::Error for UsageErrorWrap {}
 
 fn main() -> ExitCode {
-    tune_allocator();
     let cli = Cli::parse();
     let res = match cli.command {
         Command::Run(args) => cmd_run(args),
