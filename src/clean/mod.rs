@@ -301,47 +301,37 @@ struct TextCounts {
 impl TextCounts {
     fn of(text: &str) -> TextCounts {
         if text.is_ascii() {
-            return Self::of_ascii(text.as_bytes());
+            // Byte classes equal to the char ones on ASCII (`char::is_whitespace` includes
+            // the vertical tab 0x0B, which `u8::is_ascii_whitespace` does not).
+            Self::tally(text.bytes().map(|c| {
+                (
+                    matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' '),
+                    c.is_ascii_alphanumeric(),
+                    c.is_ascii_alphabetic(),
+                )
+            }))
+        } else {
+            Self::tally(
+                text.chars()
+                    .map(|c| (c.is_whitespace(), c.is_alphanumeric(), c.is_alphabetic())),
+            )
         }
-        let mut n = TextCounts::default();
-        let (mut in_word, mut word_alnum) = (false, false);
-        for c in text.chars() {
-            n.chars += 1;
-            if c.is_whitespace() {
-                n.words += usize::from(in_word && word_alnum);
-                (in_word, word_alnum) = (false, false);
-                continue;
-            }
-            in_word = true;
-            word_alnum |= c.is_alphanumeric();
-            if c.is_alphabetic() {
-                n.letters += 1;
-            } else {
-                n.other += 1;
-            }
-        }
-        n.words += usize::from(in_word && word_alnum);
-        n
     }
 
-    /// The same counts by bytes (most documents are ASCII).
-    fn of_ascii(b: &[u8]) -> TextCounts {
-        let mut n = TextCounts {
-            chars: b.len(),
-            ..TextCounts::default()
-        };
+    /// Counts over each char's (whitespace, alphanumeric, alphabetic) classes.
+    fn tally(classes: impl Iterator<Item = (bool, bool, bool)>) -> TextCounts {
+        let mut n = TextCounts::default();
         let (mut in_word, mut word_alnum) = (false, false);
-        for &c in b {
-            // `char::is_whitespace` on ASCII (this includes the vertical tab 0x0B, which
-            // `u8::is_ascii_whitespace` does not).
-            if matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+        for (space, alnum, alpha) in classes {
+            n.chars += 1;
+            if space {
                 n.words += usize::from(in_word && word_alnum);
                 (in_word, word_alnum) = (false, false);
                 continue;
             }
             in_word = true;
-            word_alnum |= c.is_ascii_alphanumeric();
-            if c.is_ascii_alphabetic() {
+            word_alnum |= alnum;
+            if alpha {
                 n.letters += 1;
             } else {
                 n.other += 1;

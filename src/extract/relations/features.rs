@@ -379,10 +379,13 @@ fn pair_tag(index: usize) -> &'static str {
 
 /// The feature hash of the concatenation of `parts` (built in `buf`, never kept).
 fn feature_hash(buf: &mut String, parts: &[&str]) -> u64 {
+    hash_built(buf, |b| parts.iter().for_each(|p| b.push_str(p)))
+}
+
+/// The feature hash of the string `build` writes into the emptied `buf`.
+fn hash_built(buf: &mut String, build: impl FnOnce(&mut String)) -> u64 {
     buf.clear();
-    for p in parts {
-        buf.push_str(p);
-    }
+    build(buf);
     xxh3_64_with_seed(buf.as_bytes(), FEATURE_SEED)
 }
 
@@ -483,20 +486,18 @@ pub fn pair_features(
     let dist = btw.len();
     f.push(&["dist=", small(bucket(dist)), "|", tp]);
     if dist <= 5 {
-        let mut parts: [&str; 13] = [""; 13];
-        parts[0] = "between=";
-        let mut n = 1;
-        for (k, x) in btw.iter().enumerate() {
-            if k > 0 {
-                parts[n] = "_";
-                n += 1;
+        let h = hash_built(&mut f.buf, |b| {
+            b.push_str("between=");
+            for (k, x) in btw.iter().enumerate() {
+                if k > 0 {
+                    b.push('_');
+                }
+                b.push_str(x);
             }
-            parts[n] = x;
-            n += 1;
-        }
-        parts[n] = "|";
-        parts[n + 1] = tp;
-        f.push(&parts[..n + 2]);
+            b.push('|');
+            b.push_str(tp);
+        });
+        f.out.push(h);
     }
     for k in 0..dist {
         let [bw, bs, bwu, bb] = cache.get(words, first.tok_end + k, tag, &mut f.buf);
