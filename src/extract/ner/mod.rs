@@ -483,30 +483,32 @@ mod tests {
                 .collect()
         };
         let text = std::fs::read_to_string(&sample).expect("sample reads");
-        let mut cache = WordCache::default();
-        let mut docs = 0;
-        for pass in 0..2 {
-            for line in text.lines() {
-                // The sample deliberately holds malformed records; they are not documents.
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                    continue;
-                };
-                let body = v["text"].as_str().unwrap_or_default();
-                let tokens = tokenize(body);
-                let mut sents: Vec<Vec<&str>> = split_sentences(body, &tokens)
-                    .into_iter()
-                    .map(|r| tokens[r].iter().map(|t| t.text(body)).collect())
-                    .collect();
-                // A one-token and an all-caps sentence exercise the boundary sums and flags.
-                sents.push(vec!["Kerry"]);
-                sents.push(vec!["KENYA", "SIGNS", "RAIL", "DEAL"]);
-                let (toks, cached) = m.first_pass_sums(&mut cache, &sents);
-                assert_eq!(toks.len(), cached.len());
-                assert!(cached == full(&sents), "pass {pass}: sums differ");
-                docs += 1;
+        // The default cache, and a tiny one that evicts and empties itself between documents.
+        for mut cache in [WordCache::default(), WordCache::with_capacity(300)] {
+            let mut docs = 0;
+            for pass in 0..2 {
+                for line in text.lines() {
+                    // The sample deliberately holds malformed records; they are not documents.
+                    let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                        continue;
+                    };
+                    let body = v["text"].as_str().unwrap_or_default();
+                    let tokens = tokenize(body);
+                    let mut sents: Vec<Vec<&str>> = split_sentences(body, &tokens)
+                        .into_iter()
+                        .map(|r| tokens[r].iter().map(|t| t.text(body)).collect())
+                        .collect();
+                    // A one-token and an all-caps sentence exercise the boundary sums and flags.
+                    sents.push(vec!["Kerry"]);
+                    sents.push(vec!["KENYA", "SIGNS", "RAIL", "DEAL"]);
+                    let (toks, cached) = m.first_pass_sums(&mut cache, &sents);
+                    assert_eq!(toks.len(), cached.len());
+                    assert!(cached == full(&sents), "pass {pass}: sums differ");
+                    docs += 1;
+                }
             }
+            assert!(docs >= 4);
         }
-        assert!(docs >= 4);
     }
 
     #[test]
