@@ -36,6 +36,13 @@ pub(crate) struct WordEntry {
     pub(crate) sums: [Acc; 5],
 }
 
+/// Where a word's entry is, and how often it was looked up.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    entry: u32,
+    uses: u32,
+}
+
 /// The cache of one thread (see the module docs).
 #[derive(Debug)]
 pub(crate) struct WordCache {
@@ -43,10 +50,12 @@ pub(crate) struct WordCache {
     capacity: usize,
     /// Identity of the model the sums were computed with (0 = none yet).
     model: u64,
-    index: HashMap<u128, u32, BuildHasherDefault<IdHasher>>,
+    /// Word key → its entry and how often it was looked up (halved at each eviction). The
+    /// count sits beside the entry index, in the slot a lookup reads anyway (a separate array
+    /// cost a cache miss per token). 64-bit keys keep the table small enough for L2; a new word
+    /// matching one of the 32k held keys has odds of 2e-15.
+    index: HashMap<u64, Slot, BuildHasherDefault<IdHasher>>,
     pub(crate) entries: Vec<WordEntry>,
-    /// Per entry: its key and how often it was looked up (halved at each eviction).
-    uses: Vec<(u128, u32)>,
     /// Sums for window offsets outside the sentence (index `d + 2`; index 2 stays zero).
     pub(crate) boundary: [Acc; 5],
     scratch: Scratch,
@@ -68,7 +77,6 @@ impl WordCache {
             model: 0,
             index: HashMap::default(),
             entries: Vec::new(),
-            uses: Vec::new(),
             boundary: Default::default(),
             scratch: Scratch::default(),
             feats: Vec::new(),
@@ -101,11 +109,9 @@ impl WordCache {
     fn clear(&mut self) {
         self.index.clear();
         self.entries.clear();
-        self.uses.clear();
         // After an unusually large document, give its memory back.
         self.index.shrink_to(self.capacity);
         self.entries.shrink_to(self.capacity);
-        self.uses.shrink_to(self.capacity);
     }
 
     /// Words an eviction keeps: half the capacity, so a full cache is evicted at most once
@@ -117,28 +123,27 @@ impl WordCache {
     /// Keeps the [`WordCache::keep`] most used words (ties: the earlier added), halving
     /// their counts.
     fn evict(&mut self) {
-        let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(self.uses[i as usize].1));
-        order.truncate(self.keep());
-        order.sort_unstable();
-        self.index.clear();
-        for (new, &old) in order.iter().enumerate() {
-            let (key, n) = self.uses[old as usize];
-            self.entries.swap(new, old as usize);
-            self.uses[new] = (key, n / 2);
-            self.index.insert(key, new as u32);
+        let mut kept: Vec<(u64, Slot)> = self.index.drain().collect();
+        kept.sort_unstable_by_key(|(_, s)| (std::cmp::Reverse(s.uses), s.entry));
+        kept.truncate(self.keep());
+        kept.sort_unstable_by_key(|(_, s)| s.entry);
+        for (new, (key, slot)) in kept.iter().enumerate() {
+            self.entries.swap(new, slot.entry as usize);
+            let slot = Slot {
+                entry: new as u32,
+                uses: slot.uses / 2,
+            };
+            self.index.insert(*key, slot);
         }
-        self.entries.truncate(order.len());
-        self.uses.truncate(order.len());
+        self.entries.truncate(kept.len());
     }
 
     /// Index of `tok`'s entry, computing it on first sight.
     pub(crate) fn entry(&mut self, res: &Resources, joint: &Joint, tok: &str) -> u32 {
-        let key = xxhash_rust::xxh3::xxh3_128(tok.as_bytes());
-        if let Some(&e) = self.index.get(&key) {
-            let n = &mut self.uses[e as usize].1;
-            *n = n.saturating_add(1);
-            return e;
+        let key = xxhash_rust::xxh3::xxh3_64(tok.as_bytes());
+        if let Some(slot) = self.index.get_mut(&key) {
+            slot.uses = slot.uses.saturating_add(1);
+            return slot.entry;
         }
         let atoms = token_atoms(res, tok, &mut self.scratch);
         let mut sums = [[[0; NT]; 2]; 5];
@@ -149,8 +154,7 @@ impl WordCache {
         }
         let e = self.entries.len() as u32;
         self.entries.push(WordEntry { atoms, sums });
-        self.uses.push((key, 0));
-        self.index.insert(key, e);
+        self.index.insert(key, Slot { entry: e, uses: 0 });
         e
     }
 }
@@ -209,8 +213,9 @@ mod tests {
             .collect();
         assert_eq!(kept, [0, 1, 2, 3], "kept words are found, not recomputed");
         assert_eq!(cache.entries.len(), 4);
+        let the = xxhash_rust::xxh3::xxh3_64(b"the");
         assert_eq!(
-            cache.uses[0].1,
+            cache.index[&the].uses,
             1 + 1,
             "counts halve at eviction (3 / 2), then count on"
         );
