@@ -292,23 +292,54 @@ const TRIGGERS: [(&str, &[&str]); 6] = [
 /// computed once per document like [`normalised_words`]: the pair features look at every
 /// word of the sentence for every candidate pair.
 pub fn trigger_masks(words: &[Cow<'_, str>]) -> Vec<u8> {
-    words
-        .iter()
-        .map(|w| {
-            let mut mask = 0u8;
-            for (k, (class, list)) in TRIGGERS.iter().enumerate() {
-                let hit = if *class == "prep" {
-                    list.contains(&w.as_ref())
+    words.iter().map(|w| trigger_mask(w)).collect()
+}
+
+/// Index of the preposition class in [`TRIGGERS`], matched by whole word, not prefix.
+const PREP_CLASS: usize = 5;
+const _: () = assert!(TRIGGERS.len() == PREP_CLASS + 1);
+
+/// [`trigger_masks`] of one word. The first byte is compared before the rest, so most of
+/// the ~80 prefixes cost one byte comparison, not a `memcmp` call.
+fn trigger_mask(w: &str) -> u8 {
+    let Some(&b0) = w.as_bytes().first() else {
+        return 0;
+    };
+    let mut mask = 0u8;
+    for (k, (_, list)) in TRIGGERS.iter().enumerate() {
+        let hit = list.iter().any(|p| {
+            p.as_bytes()[0] == b0
+                && if k == PREP_CLASS {
+                    w == *p
                 } else {
-                    list.iter().any(|p| w.starts_with(p))
-                };
-                if hit {
-                    mask |= 1 << k;
+                    w.starts_with(p)
                 }
-            }
-            mask
-        })
-        .collect()
+        });
+        if hit {
+            mask |= 1 << k;
+        }
+    }
+    mask
+}
+
+/// Normalised words and trigger masks for the tokens of one sentence only, into
+/// document-sized buffers (the classifier fills just the sentences that have candidate
+/// pairs; the others never look at theirs).
+pub fn fill_sentence_words<'a>(
+    text: &'a str,
+    tokens: &[Token],
+    sent: &Range<usize>,
+    words: &mut [Cow<'a, str>],
+    triggers: &mut [u8],
+) {
+    for i in sent.clone() {
+        let (Some(t), Some(w), Some(m)) = (tokens.get(i), words.get_mut(i), triggers.get_mut(i))
+        else {
+            continue;
+        };
+        *w = norm(t.text(text));
+        *m = trigger_mask(w);
+    }
 }
 
 /// Words either side of a pair that the trigger features look at.
@@ -666,6 +697,40 @@ mod tests {
                     assert_eq!(pair_tag(pair_tag_index(s, o, fwd)), want);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn trigger_masks_match_the_plain_definition() {
+        // Prefix match for every class but prepositions, whole-word match for those.
+        let plain = |w: &str| -> u8 {
+            let mut mask = 0;
+            for (k, (class, list)) in TRIGGERS.iter().enumerate() {
+                let hit = if *class == "prep" {
+                    list.contains(&w)
+                } else {
+                    list.iter().any(|p| w.starts_with(p))
+                };
+                if hit {
+                    mask |= 1 << k;
+                }
+            }
+            mask
+        };
+        assert_eq!(TRIGGERS[PREP_CLASS].0, "prep");
+        let mut words: Vec<String> = ["", "i", "inn", "nearby", "near", "<num>", "état", "x"]
+            .map(String::from)
+            .to_vec();
+        for (_, list) in TRIGGERS {
+            for p in list {
+                for cut in 1..=p.len() {
+                    words.push(p[..cut].to_string());
+                }
+                words.push(format!("{p}s"));
+            }
+        }
+        for w in &words {
+            assert_eq!(trigger_mask(w), plain(w), "{w:?}");
         }
     }
 

@@ -276,13 +276,18 @@ impl RelationExtractor {
         let mut out = Vec::new();
         let per_sent = features::sentence_args(&self.gaz, text, tokens, sentences, mentions);
         let mut feats = Vec::new();
-        let words = features::normalised_words(text, tokens);
-        let triggers = features::trigger_masks(&words);
+        // Words and triggers of the sentences with a pair to classify (most have none).
+        let mut words = vec![std::borrow::Cow::Borrowed(""); tokens.len()];
+        let mut triggers = vec![0u8; tokens.len()];
         let mut cache = features::BetweenCache::default();
         for (si, args) in per_sent.iter().enumerate() {
             let Some(sent) = sentences.get(si) else {
                 continue;
             };
+            if args.len() < 2 {
+                continue;
+            }
+            features::fill_sentence_words(text, tokens, sent, &mut words, &mut triggers);
             cache.reset(sent);
             // (margin, subject, object, label) of every pair that passes its margin.
             let mut found: Vec<(f32, usize, usize, usize)> = Vec::new();

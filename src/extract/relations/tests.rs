@@ -258,3 +258,26 @@ fn trigger_words_match_their_classes_by_prefix() {
     assert_eq!(m[3], 0);
     assert_ne!(m[0], m[2]);
 }
+
+#[test]
+fn one_sentence_words_match_the_whole_document_words() {
+    let text =
+        "Lavrov met Kerry in Geneva. The spokesman, born in Ohio, said 42 headquarters moved.";
+    let tokens = crate::extract::tokens::tokenize(text);
+    let all = features::normalised_words(text, &tokens);
+    let all_triggers = features::trigger_masks(&all);
+    assert!(all_triggers.iter().filter(|m| **m != 0).count() >= 5);
+    let sentences = crate::extract::sentences::split_sentences(text, &tokens);
+    assert_eq!(sentences.len(), 2);
+    let mut words = vec![std::borrow::Cow::Borrowed(""); tokens.len()];
+    let mut triggers = vec![0u8; tokens.len()];
+    features::fill_sentence_words(text, &tokens, &sentences[1], &mut words, &mut triggers);
+    for i in 0..tokens.len() {
+        if sentences[1].contains(&i) {
+            assert_eq!(words[i], all[i]);
+            assert_eq!(triggers[i], all_triggers[i], "{}", all[i]);
+        } else {
+            assert_eq!((words[i].as_ref(), triggers[i]), ("", 0));
+        }
+    }
+}
