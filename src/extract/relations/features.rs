@@ -299,24 +299,33 @@ pub fn trigger_masks(words: &[Cow<'_, str>]) -> Vec<u8> {
 const PREP_CLASS: usize = 5;
 const _: () = assert!(TRIGGERS.len() == PREP_CLASS + 1);
 
-/// [`trigger_masks`] of one word. The first byte is compared before the rest, so most of
-/// the ~80 prefixes cost one byte comparison, not a `memcmp` call.
+/// The trigger prefixes by first byte, each with its class bit and whether it must match
+/// the whole word.
+type TriggerIndex = [Vec<(&'static str, u8, bool)>; 256];
+
+fn trigger_index() -> &'static TriggerIndex {
+    static INDEX: std::sync::OnceLock<TriggerIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut ix: TriggerIndex = std::array::from_fn(|_| Vec::new());
+        for (k, (_, list)) in TRIGGERS.iter().enumerate() {
+            for p in *list {
+                ix[usize::from(p.as_bytes()[0])].push((p, 1 << k, k == PREP_CLASS));
+            }
+        }
+        ix
+    })
+}
+
+/// [`trigger_masks`] of one word: only the few prefixes that share its first byte are
+/// compared (of ~80).
 fn trigger_mask(w: &str) -> u8 {
     let Some(&b0) = w.as_bytes().first() else {
         return 0;
     };
     let mut mask = 0u8;
-    for (k, (_, list)) in TRIGGERS.iter().enumerate() {
-        let hit = list.iter().any(|p| {
-            p.as_bytes()[0] == b0
-                && if k == PREP_CLASS {
-                    w == *p
-                } else {
-                    w.starts_with(p)
-                }
-        });
-        if hit {
-            mask |= 1 << k;
+    for &(p, bit, whole) in &trigger_index()[usize::from(b0)] {
+        if if whole { w == p } else { w.starts_with(p) } {
+            mask |= bit;
         }
     }
     mask
