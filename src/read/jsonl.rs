@@ -5,7 +5,9 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde::de::{
+    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 
 use super::files::open_decoded;
 use super::record::build_doc;
@@ -86,28 +88,43 @@ impl Iterator for JsonlRecords {
 
 impl JsonlRecords {
     fn parse(&self, bytes: &[u8]) -> ReadItem {
-        if std::str::from_utf8(bytes).is_err() {
+        let Ok(line) = std::str::from_utf8(bytes) else {
             return self.reject(
                 RejectReason::UndecodableBytes,
                 "line is not valid UTF-8".into(),
             );
-        }
-        let value: Value = match serde_json::from_slice(bytes) {
-            Ok(v) => v,
+        };
+        let f = &*self.fields;
+        let names = [
+            &f.id,
+            &f.title,
+            &f.text,
+            &f.url,
+            &f.published,
+            &f.source,
+            &f.author,
+            &f.html,
+        ]
+        .map(String::as_str);
+        let mut de = serde_json::Deserializer::from_str(line);
+        let seed = PickFields { names: &names };
+        let parsed = seed.deserialize(&mut de).and_then(|p| de.end().map(|()| p));
+        let picked = match parsed {
+            Ok(p) => p,
             Err(e) => return self.reject(RejectReason::MalformedRecord, format!("bad JSON: {e}")),
         };
-        let Value::Object(obj) = value else {
-            return self.reject(
-                RejectReason::NotAnObject,
-                format!("expected a JSON object, got {}", kind(&value)),
-            );
+        let vals = match picked {
+            Picked::Object(vals) => vals,
+            Picked::Not(kind) => {
+                return self.reject(
+                    RejectReason::NotAnObject,
+                    format!("expected a JSON object, got {kind}"),
+                )
+            }
         };
-        let get = |k: &str| match obj.get(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-            Some(_) => Err(()),
+        let get = |k: &str| match names.iter().position(|n| *n == k) {
+            Some(i) => vals[i].clone().transpose(),
+            None => Ok(None),
         };
         match build_doc(&self.fields, &self.file, self.line, get) {
             Ok(doc) => ReadItem::Doc(Box::new(doc)),
@@ -116,14 +133,156 @@ impl JsonlRecords {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// A record's configured fields, picked while the line is parsed: everything else in the
+/// object (topic lists, nested metadata) is skipped without being built, which a full
+/// `serde_json::Value` would allocate only to drop.
+enum Picked {
+    /// Per configured name (the order of `PickFields::names`): absent or null (`None`), the
+    /// value as text (strings as they are, numbers and booleans as JSON writes them), or
+    /// `Err` for an array or object.
+    Object([Option<Result<String, ()>>; N_FIELDS]),
+    /// The line is valid JSON but no object; what it is instead.
+    Not(&'static str),
+}
+
+/// The number of configurable field names (`[input.fields]`).
+const N_FIELDS: usize = 8;
+
+/// Parses one JSON value into [`Picked`] (serde's seed: the names are runtime data).
+struct PickFields<'n> {
+    names: &'n [&'n str; N_FIELDS],
+}
+
+impl<'de> DeserializeSeed<'de> for PickFields<'_> {
+    type Value = Picked;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Picked, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PickFields<'_> {
+    type Value = Picked;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Picked, A::Error> {
+        let mut vals: [Option<Result<String, ()>>; N_FIELDS] = Default::default();
+        while let Some(slots) = map.next_key_seed(KeySlots { names: self.names })? {
+            if slots == 0 {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            // A repeated key: the last value wins, as in `serde_json::Map`.
+            let v = map.next_value::<FieldText>()?.0;
+            for (i, slot) in vals.iter_mut().enumerate() {
+                if slots & (1 << i) != 0 {
+                    *slot = v.clone();
+                }
+            }
+        }
+        Ok(Picked::Object(vals))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Picked, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Picked::Not("an array"))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Picked, E> {
+        Ok(Picked::Not("a string"))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Picked, E> {
+        Ok(Picked::Not("a boolean"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Picked, E> {
+        Ok(Picked::Not("a number"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Picked, E> {
+        Ok(Picked::Not("a number"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Picked, E> {
+        Ok(Picked::Not("a number"))
+    }
+    fn visit_unit<E>(self) -> Result<Picked, E> {
+        Ok(Picked::Not("null"))
+    }
+}
+
+/// A key, as the bit set of the configured names it equals (usually one bit or none).
+struct KeySlots<'n> {
+    names: &'n [&'n str; N_FIELDS],
+}
+
+impl<'de> DeserializeSeed<'de> for KeySlots<'_> {
+    type Value = u32;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySlots<'_> {
+    type Value = u32;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E>(self, k: &str) -> Result<u32, E> {
+        Ok(self
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n == k)
+            .fold(0, |m, (i, _)| m | 1 << i))
+    }
+}
+
+/// A field's value as [`Picked::Object`] holds it.
+struct FieldText(Option<Result<String, ()>>);
+
+impl<'de> Deserialize<'de> for FieldText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<FieldText, D::Error> {
+        d.deserialize_any(FieldTextVisitor)
+    }
+}
+
+struct FieldTextVisitor;
+
+impl<'de> Visitor<'de> for FieldTextVisitor {
+    type Value = FieldText;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<FieldText, E> {
+        Ok(FieldText(Some(Ok(v.to_string()))))
+    }
+    fn visit_string<E>(self, v: String) -> Result<FieldText, E> {
+        Ok(FieldText(Some(Ok(v))))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<FieldText, E> {
+        Ok(FieldText(Some(Ok(v.to_string()))))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<FieldText, E> {
+        Ok(FieldText(Some(Ok(v.to_string()))))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<FieldText, E> {
+        Ok(FieldText(Some(Ok(v.to_string()))))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<FieldText, E> {
+        // As `serde_json::Value` prints it (JSON has no NaN or infinity).
+        Ok(FieldText(Some(Ok(
+            serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string())
+        ))))
+    }
+    fn visit_unit<E>(self) -> Result<FieldText, E> {
+        Ok(FieldText(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FieldText, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(FieldText(Some(Err(()))))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FieldText, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(FieldText(Some(Err(()))))
     }
 }
 
@@ -166,6 +325,112 @@ mod tests {
         assert_eq!(reason(&items[5]), Some(RejectReason::UndecodableBytes));
         if let ReadItem::Reject(r) = &items[1] {
             assert_eq!(r.input_record, 3, "blank line still counts as a line");
+        }
+    }
+
+    /// The reader as it was before fields were picked while parsing: a whole
+    /// `serde_json::Value`, then the fields looked up in it.
+    fn read_via_value(line: &str, fields: &FieldsConfig) -> String {
+        use serde_json::Value;
+        let item = match serde_json::from_str::<Value>(line) {
+            Err(e) => format!("malformed: bad JSON: {e}"),
+            Ok(Value::Object(obj)) => {
+                let get = |k: &str| match obj.get(k) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(Value::String(s)) => Ok(Some(s.clone())),
+                    Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                    Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+                    Some(_) => Err(()),
+                };
+                match build_doc(fields, "f", 1, get) {
+                    Ok(d) => format!("{d:?}"),
+                    Err(r) => format!("reject {:?} {}", r.reason, r.detail),
+                }
+            }
+            Ok(v) => format!("not an object: {}", v.is_array()),
+        };
+        item
+    }
+
+    #[test]
+    fn picked_fields_read_exactly_as_a_whole_json_value_would() {
+        let lines = [
+            r#"{"id":1,"text":"a b","title":"T"}"#,
+            r#"{"id":-7,"text":"x","published":1.5e3,"source":true,"author":null}"#,
+            r#"{"id":18446744073709551615,"text":"big","url":123456789012345678901234567890}"#,
+            r#"{"id":0.1,"text":"été "quoted" \ 
+ line","title":"café"}"#,
+            r#"{"text":"first","text":"second","id":"dup"}"#,
+            r#"{"text":["a","b"],"id":"arr"}"#,
+            r#"{"text":{"nested":{"deep":[1,{"x":null}]}},"id":"obj"}"#,
+            r#"{"topics":["a",{"b":[1,2,3]}],"places":[],"text":"skipped extras","id":"e"}"#,
+            r#"{"html":"<p>page</p>","url":"http://x/a","text":""}"#,
+            r#"{"id":"only"}"#,
+            r#"{}"#,
+            r#"{"text":"tail"} x"#,
+            r#"{"text":"unterminated"#,
+            r#"{"text":"escaped key","id":"k"}"#,
+        ];
+        let fields = FieldsConfig::default();
+        let file = JsonlRecords {
+            reader: Box::new(std::io::empty()),
+            file: "f".into(),
+            fields: Arc::new(fields.clone()),
+            line: 1,
+            buf: Vec::new(),
+            done: true,
+        };
+        for line in lines {
+            let want = read_via_value(line, &fields);
+            let got = match file.parse(line.as_bytes()) {
+                ReadItem::Doc(d) => format!("{d:?}"),
+                ReadItem::Reject(r) if r.reason == RejectReason::MalformedRecord => {
+                    format!("malformed: {}", r.detail)
+                }
+                ReadItem::Reject(r) if r.reason == RejectReason::NotAnObject => {
+                    format!("not an object: {}", r.detail.contains("array"))
+                }
+                ReadItem::Reject(r) => format!("reject {:?} {}", r.reason, r.detail),
+                ReadItem::Skipped(s) => format!("skipped {s}"),
+            };
+            assert_eq!(got, want, "{line}");
+        }
+        // Field names are configurable, and two of them may name one key.
+        let odd = FieldsConfig {
+            id: "body".into(),
+            text: "body".into(),
+            title: "headline".into(),
+            ..FieldsConfig::default()
+        };
+        let line = r#"{"body":"same key for two fields","headline":"H","title":"ignored"}"#;
+        let file = JsonlRecords {
+            fields: Arc::new(odd.clone()),
+            ..file
+        };
+        match file.parse(line.as_bytes()) {
+            ReadItem::Doc(d) => assert_eq!(format!("{d:?}"), read_via_value(line, &odd)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_objects_say_what_they_are() {
+        for (line, kind) in [
+            ("[1,[2]]", "an array"),
+            ("\"s\"", "a string"),
+            ("3", "a number"),
+            ("-3.5", "a number"),
+            ("true", "a boolean"),
+            ("null", "null"),
+        ] {
+            let items = read(format!("{line}\n").as_bytes());
+            match &items[0] {
+                ReadItem::Reject(r) => {
+                    assert_eq!(r.reason, RejectReason::NotAnObject);
+                    assert_eq!(r.detail, format!("expected a JSON object, got {kind}"));
+                }
+                other => panic!("{line}: {other:?}"),
+            }
         }
     }
 

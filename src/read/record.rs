@@ -38,7 +38,9 @@ where
     };
     let opt = |name: &str| get(name).ok().flatten().filter(|s| !s.is_empty());
     let id = opt(&fields.id);
-    let page = match get(&fields.text) {
+    // Read once: the body is most of a record's bytes.
+    let text = get(&fields.text);
+    let page = match &text {
         Ok(Some(t)) if !t.is_empty() => None,
         _ => opt(&fields.html),
     };
@@ -62,7 +64,7 @@ where
             ..Doc::default()
         });
     }
-    let text = match get(&fields.text) {
+    let text = match text {
         Ok(Some(t)) => t,
         Ok(None) => {
             return Err(reject(
