@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -214,10 +215,22 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
 
     // A shard learns furniture from the whole input's sample, as a single run would.
     let furniture_source = if shard.is_some() { &listed } else { &source };
-    let furniture = if cfg.clean.repeated_lines {
-        learn_furniture(cfg, furniture_source, &cleaner)
+    let (furniture, reread) = if cfg.clean.repeated_lines {
+        // A shard's pass 1 reads other files than the sample: nothing to hand over.
+        let keep = if shard.is_some() {
+            0
+        } else {
+            KEEP_SAMPLE_BYTES
+        };
+        let t = Instant::now();
+        let (f, items) = learn_furniture(cfg, furniture_source, &cleaner, keep);
+        // Handed over, the input was read while learning: count that as the read stage.
+        if items.is_some() {
+            c.read.secs += t.elapsed().as_secs_f64();
+        }
+        (f, items)
     } else {
-        Furniture::default()
+        (Furniture::default(), None)
     };
 
     // Pass 1: read → clean → spool.
@@ -236,11 +249,18 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let (tx, rx) = sync_channel::<Vec<ReadItem>>(2);
     let reader_source = source.clone();
     let batch_size = cfg.run.batch_size;
+    let read_counter = Arc::clone(&bytes_read);
     let reader = std::thread::Builder::new()
         .name("newsmill-read".into())
         .spawn(move || {
             let mut busy = Duration::ZERO;
-            let mut records = reader_source.records();
+            let mut records: Box<dyn Iterator<Item = ReadItem>> = match reread {
+                Some(items) => {
+                    read_counter.store(total_bytes, Ordering::Relaxed);
+                    Box::new(items.into_iter())
+                }
+                None => Box::new(reader_source.records()),
+            };
             loop {
                 let t = Instant::now();
                 let batch: Vec<ReadItem> = records.by_ref().take(batch_size).collect();
@@ -345,7 +365,7 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     let read_busy = reader
         .join()
         .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
-    c.read.secs = read_busy.as_secs_f64();
+    c.read.secs += read_busy.as_secs_f64();
     let spooled = spool.count();
     let spool_path = spool.finish()?;
     c.dedup.docs_in = spooled;
@@ -626,23 +646,69 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
     Ok(report)
 }
 
+/// The input of a run is handed from furniture learning to pass 1 instead of being read
+/// twice when learning read all of it and it holds at most this many bytes of text (64 MiB:
+/// Reuters-21578 is 15 MB; memory stays bounded whatever the corpus).
+const KEEP_SAMPLE_BYTES: u64 = 64 << 20;
+
 /// Learn per-source furniture from the first `[clean] repeated_sample_docs` documents.
-fn learn_furniture(cfg: &Config, source: &Source, cleaner: &Cleaner) -> Furniture {
+/// When the sample turns out to be the whole input of at most `keep` bytes of text, also
+/// returns every item read (documents, rejects, skips, in order), so pass 1 need not read
+/// the input again.
+fn learn_furniture(
+    cfg: &Config,
+    source: &Source,
+    cleaner: &Cleaner,
+    keep: u64,
+) -> (Furniture, Option<Vec<ReadItem>>) {
     let sample = Source::from_files(source.files().to_vec(), &cfg.input);
     let mut learner = FurnitureLearner::default();
-    let mut records = sample.records().filter_map(|item| match item {
-        ReadItem::Doc(d) => Some(*d),
-        ReadItem::Reject(_) | ReadItem::Skipped(_) => None,
-    });
+    let mut records = sample.records();
+    let mut kept: Option<Vec<ReadItem>> = (keep > 0).then(Vec::new);
+    // Text bytes of the documents read, plus a little per reject or skip.
+    let mut kept_bytes = 0u64;
+    let size = |item: &ReadItem| match item {
+        ReadItem::Doc(d) => d.raw_bytes,
+        ReadItem::Reject(_) | ReadItem::Skipped(_) => 256,
+    };
     let mut left = cfg.clean.repeated_sample_docs;
-    while left > 0 {
-        let take = left.min(cfg.run.batch_size as u64) as usize;
-        let batch: Vec<Doc> = records.by_ref().take(take).collect();
-        if batch.is_empty() {
-            break;
+    let mut exhausted = false;
+    while left > 0 && !exhausted {
+        let take = left.min(cfg.run.batch_size as u64);
+        // This batch's documents: at the end of `kept` while it is kept, else in `fresh`.
+        let start = kept.as_ref().map_or(0, Vec::len);
+        let mut fresh: Vec<Doc> = Vec::new();
+        let mut n = 0;
+        while n < take {
+            let Some(item) = records.next() else {
+                exhausted = true;
+                break;
+            };
+            n += u64::from(matches!(item, ReadItem::Doc(_)));
+            kept_bytes += size(&item);
+            match kept.as_mut() {
+                Some(k) => k.push(item),
+                None => {
+                    if let ReadItem::Doc(d) = item {
+                        fresh.push(*d);
+                    }
+                }
+            }
+            if kept_bytes > keep {
+                if let Some(k) = kept.take() {
+                    fresh.extend(k.into_iter().skip(start).filter_map(|i| match i {
+                        ReadItem::Doc(d) => Some(*d),
+                        ReadItem::Reject(_) | ReadItem::Skipped(_) => None,
+                    }));
+                }
+            }
         }
-        left -= batch.len() as u64;
-        let prepared: Vec<_> = batch
+        left -= n;
+        let docs: Vec<&Doc> = match &kept {
+            Some(k) => k[start..].iter().filter_map(ReadItem::as_doc).collect(),
+            None => fresh.iter().collect(),
+        };
+        let prepared: Vec<_> = docs
             .par_iter()
             .map(|d| cleaner.furniture_sample(d))
             .collect();
@@ -650,7 +716,22 @@ fn learn_furniture(cfg: &Config, source: &Source, cleaner: &Cleaner) -> Furnitur
             learner.observe(key, &paras, cfg.clean.max_boilerplate_line_chars);
         }
     }
-    learner.finish(cfg.clean.repeated_min_docs, cfg.clean.repeated_min_share)
+    let furniture = learner.finish(cfg.clean.repeated_min_docs, cfg.clean.repeated_min_share);
+    // The sample may end just before the end of the input: look past it, but only as far as
+    // the next document (past that, the input is larger than the sample).
+    if let Some(k) = kept.as_mut() {
+        while !exhausted && kept_bytes <= keep {
+            match records.next() {
+                None => exhausted = true,
+                Some(ReadItem::Doc(_)) => break,
+                Some(item) => {
+                    kept_bytes += size(&item);
+                    k.push(item);
+                }
+            }
+        }
+    }
+    (furniture, kept.filter(|_| exhausted && kept_bytes <= keep))
 }
 
 /// The `entities` table from a registry, in entity id order.
@@ -799,5 +880,67 @@ fn doc_meta(d: &Doc) -> DocMeta {
         key: xxh3_64(d.doc_id.as_bytes()),
         n_chars: d.text.chars().count() as u64,
         published: d.published.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source_of(lines: &str, cfg: &Config) -> (tempfile::TempDir, Source) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("in.jsonl");
+        std::fs::write(&p, lines).unwrap();
+        (dir, Source::from_files(vec![p], &cfg.input))
+    }
+
+    fn summary(items: &[ReadItem]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match i {
+                ReadItem::Doc(d) => format!("doc {} {}", d.doc_id, d.input_record),
+                ReadItem::Reject(r) => format!("reject {:?} {}", r.reason, r.input_record),
+                ReadItem::Skipped(w) => format!("skip {w}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_small_input_is_handed_from_furniture_learning_to_pass_one_whole() {
+        let mut cfg = Config::default();
+        cfg.run.batch_size = 2;
+        let mut lines = String::new();
+        for i in 0..7 {
+            lines.push_str(&format!(
+                "{{\"id\":\"d{i}\",\"source\":\"S\",\"text\":\"Body {i}.\\n\\nSame footer line\"}}\n"
+            ));
+            if i == 3 {
+                lines.push_str("not json\n");
+            }
+        }
+        lines.push_str("[1]\n");
+        let (_dir, source) = source_of(&lines, &cfg);
+        let cleaner = Cleaner::from_config(&cfg.clean).unwrap();
+        let read_again: Vec<ReadItem> = source.records().collect();
+        let (plain, none) = learn_furniture(&cfg, &source, &cleaner, 0);
+        assert!(none.is_none(), "keep 0 never holds the input");
+        let (furniture, items) = learn_furniture(&cfg, &source, &cleaner, 1 << 20);
+        let items = items.expect("the whole input fits");
+        assert_eq!(summary(&items), summary(&read_again));
+        assert_eq!(furniture.len(), plain.len());
+        assert!(furniture.contains(
+            crate::clean::source_key(Some("S"), None),
+            "Same footer line"
+        ));
+        // Too many bytes, or more documents than the sample: read again instead.
+        assert!(learn_furniture(&cfg, &source, &cleaner, 40).1.is_none());
+        cfg.clean.repeated_sample_docs = 6;
+        let (_, items) = learn_furniture(&cfg, &source, &cleaner, 1 << 20);
+        assert!(items.is_none(), "a seventh document follows the sample");
+        // A sample that ends on the input's last document still hands over (with the
+        // reject that follows it).
+        cfg.clean.repeated_sample_docs = 7;
+        let (_, items) = learn_furniture(&cfg, &source, &cleaner, 1 << 20);
+        assert_eq!(summary(&items.expect("whole input")), summary(&read_again));
     }
 }

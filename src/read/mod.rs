@@ -87,6 +87,16 @@ pub enum ReadItem {
     Skipped(&'static str),
 }
 
+impl ReadItem {
+    /// The document, if the item is one.
+    pub fn as_doc(&self) -> Option<&Doc> {
+        match self {
+            ReadItem::Doc(d) => Some(d),
+            ReadItem::Reject(_) | ReadItem::Skipped(_) => None,
+        }
+    }
+}
+
 /// The configured input: a fixed, sorted file list plus the field mapping.
 #[derive(Debug, Clone)]
 pub struct Source {
