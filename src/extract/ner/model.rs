@@ -351,13 +351,8 @@ pub(crate) type Acc = [[i32; NT]; 2];
 impl Joint {
     /// Merges the two stages' tables (rows numbered in sorted key order).
     pub(crate) fn new(s1: &Stage, s2: &Stage) -> Joint {
-        let mut keys: Vec<u64> = s1
-            .table
-            .sorted_entries()
-            .into_iter()
-            .chain(s2.table.sorted_entries())
-            .map(|(k, _)| k)
-            .collect();
+        // One sort of both key sets (not one per stage and another of the two).
+        let mut keys: Vec<u64> = s1.table.keys().chain(s2.table.keys()).collect();
         keys.sort_unstable();
         keys.dedup();
         let scale = [s1, s2].map(|st| {
@@ -539,9 +534,11 @@ fn read_stage(r: &mut Reader) -> Result<Stage, String> {
         table.insert(r.u64()?, i as u32);
     }
     let mut weights = vec![0f32; n * NT];
-    for t in 0..NT {
-        for i in 0..n {
-            weights[i * NT + t] = f32::from(r.u16()? as i16) * scale;
+    // One bounds check for the whole block (the count was checked against the payload).
+    let block = r.take(n * NT * 2)?;
+    for (t, column) in block.chunks_exact((n * 2).max(1)).enumerate() {
+        for (i, v) in column.chunks_exact(2).enumerate() {
+            weights[i * NT + t] = f32::from(i16::from_le_bytes([v[0], v[1]])) * scale;
         }
     }
     let mut fl = |k: usize| -> Result<Vec<f32>, String> { (0..k).map(|_| r.f32()).collect() };

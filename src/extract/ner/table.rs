@@ -98,6 +98,11 @@ impl U64Map {
         }
     }
 
+    /// The keys, in slot order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots.iter().map(|(k, _)| *k).filter(|k| *k != 0)
+    }
+
     /// Entries sorted by key (deterministic serialisation order).
     pub(crate) fn sorted_entries(&self) -> Vec<(u64, u32)> {
         let mut v: Vec<(u64, u32)> = self
