@@ -105,7 +105,15 @@ impl Ctx<'_> {
         crate::extract::tokens::lowercase(self.word(i))
     }
     fn is_verb(&self, i: usize) -> bool {
-        SPEECH_VERBS.contains(&&*self.lower(i))
+        self.is_any(i, SPEECH_VERBS)
+    }
+    /// `self.lower(i) == target`, without a copy.
+    fn is(&self, i: usize, target: &str) -> bool {
+        crate::extract::tokens::lowercase_is(self.word(i), target)
+    }
+    /// `targets.contains(&self.lower(i))`, without a copy.
+    fn is_any(&self, i: usize, targets: &[&str]) -> bool {
+        crate::extract::tokens::lowercase_in(self.word(i), targets)
     }
     fn sentence_of(&self, tok: usize) -> Option<usize> {
         let i = self.sentences.partition_point(|r| r.end <= tok);
@@ -151,21 +159,13 @@ impl Ctx<'_> {
     ) -> Option<(Option<usize>, Option<String>)> {
         // "X said", "X also said".
         let mut e = v;
-        while e > r.start
-            && matches!(
-                self.lower(e - 1).as_ref(),
-                "also" | "later" | "then" | "has" | "had" | "have"
-            )
-        {
+        while e > r.start && self.is_any(e - 1, &["also", "later", "then", "has", "had", "have"]) {
             e -= 1;
         }
         if let Some((ms, m)) = self.ending_at(e) {
             // "The Joint Operations Command in Iraq said": the place is not the speaker.
-            let after_prep = ms > r.start
-                && matches!(
-                    self.lower(ms - 1).as_ref(),
-                    "in" | "of" | "for" | "from" | "at" | "with"
-                );
+            let after_prep =
+                ms > r.start && self.is_any(ms - 1, &["in", "of", "for", "from", "at", "with"]);
             if !after_prep {
                 return Some(self.speaker_of_mention(m));
             }
@@ -177,7 +177,7 @@ impl Ctx<'_> {
         }
         // "X, the foreign minister, said": a clause-initial mention.
         let mut s = r.start;
-        if matches!(self.lower(s).as_ref(), "the" | "a" | "an") {
+        if self.is_any(s, &["the", "a", "an"]) {
             s += 1;
         }
         if let Some(m) = self.starting_at(s) {
@@ -202,13 +202,13 @@ impl Ctx<'_> {
         if let Some(m) = self.starting_at(t) {
             return Some(self.speaker_of_mention(m));
         }
-        if matches!(self.lower(t).as_ref(), "he" | "she") {
+        if self.is_any(t, &["he", "she"]) {
             let si = self.sentence_of(t)?;
             let m = crate::extract::relations::pronoun_antecedent(si + 1, self.mentions)
                 .filter(|&m| self.mentions[m].sentence <= si)?;
             return Some(self.speaker_of_mention(m));
         }
-        if matches!(self.lower(t).as_ref(), "the" | "a" | "an") {
+        if self.is_any(t, &["the", "a", "an"]) {
             let mut e = t + 1;
             while e < r.end
                 && e < t + MAX_SPEAKER_PHRASE_TOKENS
@@ -350,7 +350,7 @@ pub fn extract_quotes(
             if c.is_verb(e) {
                 found = Some((e, c.speaker_of_mention(m)));
             }
-        } else if matches!(c.lower(v).as_ref(), "he" | "she") && c.is_verb(v + 1) {
+        } else if c.is_any(v, &["he", "she"]) && c.is_verb(v + 1) {
             // “…,” he said
             if let Some(sp) = c.speaker_after(&after_sent, v.saturating_sub(1)) {
                 found = Some((v + 1, sp));
@@ -362,7 +362,7 @@ pub fn extract_quotes(
             if matches!(c.word(v), ":" | ",") && v > 0 {
                 v -= 1;
             }
-            if c.lower(v) == "reporters" && v > 0 {
+            if c.is(v, "reporters") && v > 0 {
                 v -= 1;
             }
             if c.is_verb(v) {
@@ -427,7 +427,7 @@ pub fn extract_quotes(
                 continue;
             };
             let mut qa = v + 1;
-            if matches!(c.lower(v).as_ref(), "told" | "tells") {
+            if c.is_any(v, &["told", "tells"]) {
                 // "told reporters", "told Reuters", "told him"
                 if let Some(m) = c.starting_at(qa) {
                     qa = c
@@ -440,9 +440,9 @@ pub fn extract_quotes(
                     qa += 1;
                 }
             }
-            while qa < r.end && matches!(c.lower(qa).as_ref(), "that" | "on" | "," | ":") {
+            while qa < r.end && c.is_any(qa, &["that", "on", ",", ":"]) {
                 // "said on Sunday that": skip a short time phrase too.
-                if c.lower(qa) == "on" {
+                if c.is(qa, "on") {
                     qa += 2;
                 } else {
                     qa += 1;

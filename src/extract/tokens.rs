@@ -56,6 +56,28 @@ pub(crate) fn lowercase(w: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Whether `lowercase(w) == target`, for a lowercase `target`, without copying an ASCII
+/// word: the relation and quote rules test the words around every mention (and every word of
+/// a sentence) against small lists.
+pub(crate) fn lowercase_is(w: &str, target: &str) -> bool {
+    debug_assert!(!target.bytes().any(|b| b.is_ascii_uppercase()), "{target}");
+    if w.is_ascii() {
+        w.eq_ignore_ascii_case(target)
+    } else {
+        lowercase(w) == target
+    }
+}
+
+/// Whether `lowercase(w)` is one of `targets` (lowercase words); see [`lowercase_is`].
+pub(crate) fn lowercase_in(w: &str, targets: &[&str]) -> bool {
+    if w.is_ascii() {
+        targets.iter().any(|t| lowercase_is(w, t))
+    } else {
+        let l = lowercase(w);
+        targets.contains(&l.as_ref())
+    }
+}
+
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '`')
 }
@@ -264,47 +286,48 @@ pub fn join_sentences<S: AsRef<str>>(
 /// assert_eq!(words, ["Syria", "'s", "al-Assad", "got", "$", "500", "."]);
 /// ```
 pub fn tokenize(text: &str) -> Vec<Token> {
+    tokenize_with(text, true)
+}
+
+/// Whether `c` separates chunks (whitespace, control chars, zero-width spaces).
+#[inline]
+fn is_separator(c: char) -> bool {
+    if c.is_ascii() {
+        // ASCII whitespace is a subset of the controls and the space.
+        return c <= ' ' || c == '\x7f';
+    }
+    c.is_whitespace() || c.is_control() || c == '\u{200B}' || c == '\u{FEFF}'
+}
+
+/// Reused buffers of the general chunk splitter.
+#[derive(Default)]
+struct ChunkScratch {
+    chars: Vec<char>,
+    bytes: Vec<usize>,
+    lens: Vec<usize>,
+}
+
+/// [`tokenize`], with the ASCII fast paths on or off (off: every chunk goes through the
+/// general splitter; the tests check both give the same tokens).
+fn tokenize_with(text: &str, fast: bool) -> Vec<Token> {
     let mut out = Vec::with_capacity(text.len() / 5 + 1);
-    let mut chunk: Vec<char> = Vec::new();
-    let mut chunk_bytes: Vec<usize> = Vec::new();
-    let mut lens: Vec<usize> = Vec::new();
-    let mut chunk_char_start = 0;
+    let mut sc = ChunkScratch::default();
+    // The chunk being read: its first byte and char, and whether it is ASCII letters and
+    // digits so far (most words are).
+    let mut chunk: Option<(usize, usize)> = None;
+    let mut plain = true;
     let mut char_idx = 0;
     let mut line_start = true;
-    let mut flush = |chunk: &mut Vec<char>,
-                     chunk_bytes: &mut Vec<usize>,
-                     char_start: usize,
-                     end_byte: usize,
-                     line_start: bool,
-                     out: &mut Vec<Token>| {
-        if chunk.is_empty() {
-            return;
-        }
-        lens.clear();
-        split_chunk(chunk, line_start, &mut lens);
-        let mut at = 0;
-        for &len in &lens {
-            let e = (at + len).min(chunk.len());
-            out.push(Token {
-                start: char_start + at,
-                end: char_start + e,
-                byte_start: chunk_bytes[at],
-                byte_end: chunk_bytes.get(e).copied().unwrap_or(end_byte),
-            });
-            at = e;
-        }
-        chunk.clear();
-        chunk_bytes.clear();
-    };
     for (b, c) in text.char_indices() {
-        if c.is_whitespace() || c.is_control() || c == '\u{200B}' || c == '\u{FEFF}' {
-            if !chunk.is_empty() {
-                flush(
-                    &mut chunk,
-                    &mut chunk_bytes,
-                    chunk_char_start,
-                    b,
+        if is_separator(c) {
+            if let Some((b0, c0)) = chunk.take() {
+                push_chunk(
+                    text,
+                    b0..b,
+                    c0,
+                    plain && fast,
                     line_start,
+                    &mut sc,
                     &mut out,
                 );
                 line_start = false;
@@ -312,24 +335,68 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             if c == '\n' {
                 line_start = true;
             }
+        } else if chunk.is_none() {
+            chunk = Some((b, char_idx));
+            plain = c.is_ascii_alphanumeric();
         } else {
-            if chunk.is_empty() {
-                chunk_char_start = char_idx;
-            }
-            chunk.push(c);
-            chunk_bytes.push(b);
+            plain &= c.is_ascii_alphanumeric();
         }
         char_idx += 1;
     }
-    flush(
-        &mut chunk,
-        &mut chunk_bytes,
-        chunk_char_start,
-        text.len(),
-        line_start,
-        &mut out,
-    );
+    if let Some((b0, c0)) = chunk {
+        push_chunk(
+            text,
+            b0..text.len(),
+            c0,
+            plain && fast,
+            line_start,
+            &mut sc,
+            &mut out,
+        );
+    }
     out
+}
+
+/// Tokens of the whitespace-free chunk `text[bytes]`, whose first char is char `c0`.
+/// `plain`: the chunk is ASCII letters and digits only, which is always one word (no
+/// apostrophe, period or separator inside it to split at).
+fn push_chunk(
+    text: &str,
+    bytes: std::ops::Range<usize>,
+    c0: usize,
+    plain: bool,
+    line_start: bool,
+    sc: &mut ChunkScratch,
+    out: &mut Vec<Token>,
+) {
+    if plain {
+        out.push(Token {
+            start: c0,
+            end: c0 + bytes.len(),
+            byte_start: bytes.start,
+            byte_end: bytes.end,
+        });
+        return;
+    }
+    sc.chars.clear();
+    sc.bytes.clear();
+    for (i, c) in text[bytes.clone()].char_indices() {
+        sc.chars.push(c);
+        sc.bytes.push(bytes.start + i);
+    }
+    sc.lens.clear();
+    split_chunk(&sc.chars, line_start, &mut sc.lens);
+    let mut at = 0;
+    for &len in &sc.lens {
+        let e = (at + len).min(sc.chars.len());
+        out.push(Token {
+            start: c0 + at,
+            end: c0 + e,
+            byte_start: sc.bytes[at],
+            byte_end: sc.bytes.get(e).copied().unwrap_or(bytes.end),
+        });
+        at = e;
+    }
 }
 
 #[cfg(test)]
@@ -441,6 +508,61 @@ mod tests {
             assert_eq!(joined, expect, "{s:?}");
             let r = crate::extract::sentences::split_sentences(&s, &t);
             assert_eq!(r.iter().map(|x| x.len()).sum::<usize>(), t.len());
+        }
+    }
+
+    /// The plain-word fast path gives exactly the general splitter's tokens, on random
+    /// text and on every sample article.
+    #[test]
+    fn fast_path_equals_general_splitter() {
+        let alphabet: Vec<char> = "aZ9 .'’-$,:/\n\"“”()!?n'tsU.S.é\u{301}\t\u{a0}"
+            .chars()
+            .collect();
+        let mut x: u64 = 987;
+        let mut texts: Vec<String> = (0..3000)
+            .map(|_| {
+                let mut s = String::new();
+                for _ in 0..(x % 60) {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    s.push(alphabet[(x >> 33) as usize % alphabet.len()]);
+                }
+                s
+            })
+            .collect();
+        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample/articles.jsonl");
+        texts.push(std::fs::read_to_string(sample).expect("sample corpus"));
+        texts.push("Results:\n1. Mark 12 x9 9x 1996 Al\nLee won 3-1 in 10:30".into());
+        for s in &texts {
+            assert_eq!(tokenize_with(s, true), tokenize_with(s, false), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn lowercase_tests_match_lowercasing() {
+        let words = [
+            "the",
+            "The",
+            "THE",
+            "thé",
+            "Thé",
+            "\u{212A}ill",
+            "kill",
+            "İs",
+            "is",
+            "",
+        ];
+        let targets = ["the", "thé", "kill", "is", "i̇s", ""];
+        for w in words {
+            for t in targets {
+                assert_eq!(lowercase_is(w, t), lowercase(w) == t, "{w:?} {t:?}");
+            }
+            assert_eq!(
+                lowercase_in(w, &targets[..3]),
+                targets[..3].contains(&lowercase(w).as_ref()),
+                "{w:?}"
+            );
         }
     }
 

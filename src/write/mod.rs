@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub use commit::{Staging, STAGING_PREFIX};
 pub use config::{OutputConfig, OutputFormat};
 pub use sink::TableWriter;
-pub use spool::{SpoolReader, SpoolWriter};
+pub use spool::{Spool, SpoolReader, SpoolWriter};
 pub use tables::{
     DocLabels, DocumentRows, DuplicateRow, DuplicateRows, EntityRow, EntityRows, MentionRows,
     QuoteRow, QuoteRows, RejectRows, RelationRow, RelationRows, Rows,

@@ -180,18 +180,69 @@ impl Stage {
     }
 }
 
-/// Tag lanes padded to a multiple of 8, so each Viterbi step is whole SIMD vectors.
+/// Lanes of one Viterbi step: three 8-lane SIMD vectors.
 const NTP: usize = 24;
 // The SIMD step reads and writes whole 8-lane chunks of NTP-lane rows.
 const _: () = assert!(NTP % 8 == 0 && NTP >= NT);
 
+/// Tags after which no span is open (O, E-x, S-x), ascending: the only legal predecessors of
+/// O, B-x and S-x.
+const CLOSED: [usize; 9] = [0, 3, 4, 7, 8, 11, 12, 15, 16];
+/// Lane of each tag in a step's output. O, B-x and S-x (whose predecessors are [`CLOSED`])
+/// fill lanes 0..9 in tag order; I-x and E-x (whose only legal predecessors are B-x and I-x)
+/// fill lanes 16..24, so each group is whole vectors.
+const LANE: [usize; NT] = [0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23, 8];
+/// Lanes 16..24: the type of the I/E tag in each lane.
+const OPEN_TYPE: [usize; 8] = [0, 0, 1, 1, 2, 2, 3, 3];
+
+/// A stage's legal transitions laid out by step lanes.
+struct Steps {
+    /// For each predecessor in [`CLOSED`], its scores into lanes 0..16 (tags O, B-x, S-x;
+    /// lanes 9..16 are `-inf` padding).
+    closed: [[f32; 16]; CLOSED.len()],
+    /// Lanes 16..24: score from B-x, then from I-x, into that lane's I/E tag.
+    from_b: [f32; 8],
+    from_i: [f32; 8],
+}
+
+impl Steps {
+    fn new(masked: &[f32]) -> Steps {
+        let mut tag_of_lane = [usize::MAX; NTP];
+        for (t, &l) in LANE.iter().enumerate() {
+            tag_of_lane[l] = t;
+        }
+        let mut closed = [[f32::NEG_INFINITY; 16]; CLOSED.len()];
+        for (row, &x) in closed.iter_mut().zip(&CLOSED) {
+            for (lane, v) in row.iter_mut().enumerate() {
+                if let Some(&y) = tag_of_lane.get(lane).filter(|&&y| y < NT) {
+                    *v = masked[x * NT + y];
+                }
+            }
+        }
+        let mut from_b = [0f32; 8];
+        let mut from_i = [0f32; 8];
+        for j in 0..8 {
+            let y = tag_of_lane[16 + j];
+            from_b[j] = masked[tag(Pos::B, OPEN_TYPE[j]) * NT + y];
+            from_i[j] = masked[tag(Pos::I, OPEN_TYPE[j]) * NT + y];
+        }
+        Steps {
+            closed,
+            from_b,
+            from_i,
+        }
+    }
+}
+
 /// Best legal tag sequence for per-token emission scores (first-order Viterbi).
 /// `stage` must have been [`Stage::prepare`]d (illegal bigrams are `-inf` there).
 ///
-/// Each step takes, for all 17 tags at once, the max over predecessors of score plus
-/// transition: 17 vector max-and-select passes instead of a scalar loop per tag (AVX2 when the
-/// CPU has it). Predecessors are visited in ascending order and replace the best only when
-/// strictly better, so ties resolve exactly as in a scalar loop (tested).
+/// Each step visits legal predecessors only: BIOES allows 97 of the 289 tag bigrams, in two
+/// blocks (9 closed tags into O/B/S, and B-x/I-x into I-x/E-x), each computed for all its
+/// targets at once in SIMD lanes (AVX2 when the CPU has it). Predecessors are visited in
+/// ascending order and replace the best only when strictly better, so paths and ties are
+/// exactly those of a scalar loop over every predecessor (illegal ones score `-inf` and never
+/// win; tested against that loop).
 pub(crate) fn viterbi(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -202,20 +253,31 @@ pub(crate) fn viterbi(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
     viterbi_with(stage, em, out, step_lanes);
 }
 
-/// Transition scores by predecessor, padded with `-inf` to [`NTP`] lanes.
-type Trans = [[f32; NTP]; NT];
-
-/// One Viterbi step: per tag lane, the best `prev[x] + trans[x][y]` and its first arg max `x`.
+/// One Viterbi step: per lane (see [`LANE`]), the best `prev[x] + trans[x][y]` over legal
+/// predecessors `x` and its first arg max.
 #[inline(always)]
-fn step_lanes(trans: &Trans, prev: &[f32; NTP], best: &mut [f32; NTP], arg: &mut [u8; NTP]) {
+fn step_lanes(steps: &Steps, prev: &[f32; NT], best: &mut [f32; NTP], arg: &mut [u8; NTP]) {
     *best = [f32::NEG_INFINITY; NTP];
     *arg = [0; NTP];
-    for (x, row) in trans.iter().enumerate() {
-        for y in 0..NTP {
-            let s = prev[x] + row[y];
-            if s > best[y] {
-                best[y] = s;
-                arg[y] = x as u8;
+    for (row, &x) in steps.closed.iter().zip(&CLOSED) {
+        for lane in 0..16 {
+            let s = prev[x] + row[lane];
+            if s > best[lane] {
+                best[lane] = s;
+                arg[lane] = x as u8;
+            }
+        }
+    }
+    for j in 0..8 {
+        let ty = OPEN_TYPE[j];
+        for (x, t) in [
+            (tag(Pos::B, ty), steps.from_b[j]),
+            (tag(Pos::I, ty), steps.from_i[j]),
+        ] {
+            let s = prev[x] + t;
+            if s > best[16 + j] {
+                best[16 + j] = s;
+                arg[16 + j] = x as u8;
             }
         }
     }
@@ -234,23 +296,24 @@ unsafe fn viterbi_avx2(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
     });
 }
 
-/// [`step_lanes`] in AVX2: three 8-lane registers of maxima, and the arg max kept as floats
-/// so one blend updates both.
+/// [`step_lanes`] in AVX2: two 8-lane registers for the closed block, one for the open
+/// block, and the arg max kept as floats so one blend updates both.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn step_avx2(trans: &Trans, prev: &[f32; NTP], best: &mut [f32; NTP], arg: &mut [u8; NTP]) {
+unsafe fn step_avx2(steps: &Steps, prev: &[f32; NT], best: &mut [f32; NTP], arg: &mut [u8; NTP]) {
     use std::arch::x86_64::*;
-    let mut b = [_mm256_set1_ps(f32::NEG_INFINITY); NTP / 8];
-    let mut a = [_mm256_setzero_ps(); NTP / 8];
-    for (x, row) in trans.iter().enumerate() {
+    let neg = _mm256_set1_ps(f32::NEG_INFINITY);
+    let mut b = [neg; 3];
+    let mut a = [_mm256_setzero_ps(); 3];
+    for (row, &x) in steps.closed.iter().zip(&CLOSED) {
         let px = _mm256_set1_ps(prev[x]);
         let xf = _mm256_set1_ps(x as f32);
-        for c in 0..NTP / 8 {
-            // SAFETY: `row` has NTP floats, a multiple of 8 (asserted above); chunk c reads 8c..8c+8.
+        for c in 0..2 {
+            // SAFETY: `row` has 16 floats; chunk c reads 8c..8c+8.
             let r = unsafe { _mm256_loadu_ps(row.as_ptr().add(c * 8)) };
             let s = _mm256_add_ps(px, r);
             let m = _mm256_cmp_ps::<_CMP_GT_OQ>(s, b[c]);
@@ -258,9 +321,29 @@ unsafe fn step_avx2(trans: &Trans, prev: &[f32; NTP], best: &mut [f32; NTP], arg
             a[c] = _mm256_blendv_ps(a[c], xf, m);
         }
     }
+    // Lane j holds type j / 2: B-x is tag 1 + 4x, I-x tag 2 + 4x.
+    let (b0, b1, b2, b3) = (prev[1], prev[5], prev[9], prev[13]);
+    let (i0, i1, i2, i3) = (prev[2], prev[6], prev[10], prev[14]);
+    let pb = _mm256_setr_ps(b0, b0, b1, b1, b2, b2, b3, b3);
+    let pi = _mm256_setr_ps(i0, i0, i1, i1, i2, i2, i3, i3);
+    // SAFETY: `from_b` and `from_i` hold 8 floats each.
+    let (tb, ti) = unsafe {
+        (
+            _mm256_loadu_ps(steps.from_b.as_ptr()),
+            _mm256_loadu_ps(steps.from_i.as_ptr()),
+        )
+    };
+    let s = _mm256_add_ps(pb, tb);
+    let m = _mm256_cmp_ps::<_CMP_GT_OQ>(s, neg);
+    b[2] = _mm256_blendv_ps(neg, s, m);
+    a[2] = _mm256_blendv_ps(a[2], _mm256_setr_ps(1., 1., 5., 5., 9., 9., 13., 13.), m);
+    let s = _mm256_add_ps(pi, ti);
+    let m = _mm256_cmp_ps::<_CMP_GT_OQ>(s, b[2]);
+    b[2] = _mm256_blendv_ps(b[2], s, m);
+    a[2] = _mm256_blendv_ps(a[2], _mm256_setr_ps(2., 2., 6., 6., 10., 10., 14., 14.), m);
     let mut af = [0f32; NTP];
-    for c in 0..NTP / 8 {
-        // SAFETY: both arrays hold NTP floats, a multiple of 8; chunk c writes 8c..8c+8.
+    for c in 0..3 {
+        // SAFETY: both arrays hold NTP = 24 floats; chunk c writes 8c..8c+8.
         unsafe {
             _mm256_storeu_ps(best.as_mut_ptr().add(c * 8), b[c]);
             _mm256_storeu_ps(af.as_mut_ptr().add(c * 8), a[c]);
@@ -276,7 +359,7 @@ fn viterbi_with(
     stage: &Stage,
     em: &[[f32; NT]],
     out: &mut Vec<u8>,
-    mut step: impl FnMut(&Trans, &[f32; NTP], &mut [f32; NTP], &mut [u8; NTP]),
+    mut step: impl FnMut(&Steps, &[f32; NT], &mut [f32; NTP], &mut [u8; NTP]),
 ) {
     out.clear();
     let n = em.len();
@@ -285,25 +368,23 @@ fn viterbi_with(
         return;
     }
     const NEG: f32 = f32::NEG_INFINITY;
-    let mut trans: Trans = [[NEG; NTP]; NT];
-    for (x, row) in trans.iter_mut().enumerate() {
-        row[..NT].copy_from_slice(&stage.masked[x * NT..(x + 1) * NT]);
-    }
+    let steps = Steps::new(&stage.masked);
+    // Back pointers by lane.
     let mut back = vec![[0u8; NTP]; n];
-    let mut prev = [NEG; NTP];
-    for (y, p) in prev.iter_mut().take(NT).enumerate() {
+    let mut prev = [NEG; NT];
+    for (y, p) in prev.iter_mut().enumerate() {
         *p = em[0][y] + stage.start[y];
     }
     let mut best = [NEG; NTP];
     for i in 1..n {
-        step(&trans, &prev, &mut best, &mut back[i]);
+        step(&steps, &prev, &mut best, &mut back[i]);
         for y in 0..NT {
-            prev[y] = best[y] + em[i][y];
+            prev[y] = best[LANE[y]] + em[i][y];
         }
     }
     let mut best = NEG;
     let mut arg = 0usize;
-    for (y, &p) in prev.iter().take(NT).enumerate() {
+    for (y, &p) in prev.iter().enumerate() {
         let s = p + stage.end[y];
         if s > best {
             best = s;
@@ -313,7 +394,7 @@ fn viterbi_with(
     out.resize(n, 0);
     out[n - 1] = arg as u8;
     for i in (1..n).rev() {
-        out[i - 1] = back[i][out[i] as usize];
+        out[i - 1] = back[i][LANE[out[i] as usize]];
     }
 }
 

@@ -77,6 +77,14 @@ impl View<'_> {
     fn lower(&self, i: usize) -> Cow<'_, str> {
         crate::extract::tokens::lowercase(self.word(i))
     }
+    /// `self.lower(i) == target`, without a copy.
+    fn is(&self, i: usize, target: &str) -> bool {
+        crate::extract::tokens::lowercase_is(self.word(i), target)
+    }
+    /// `targets.contains(&self.lower(i))`, without a copy.
+    fn is_any(&self, i: usize, targets: &[&str]) -> bool {
+        crate::extract::tokens::lowercase_in(self.word(i), targets)
+    }
     fn starting_at(&self, t: usize) -> Option<(usize, usize, usize)> {
         self.spans.iter().copied().find(|s| s.0 == t)
     }
@@ -252,7 +260,7 @@ fn title_after(gaz: &Gazetteer, v: &View, out: &mut Vec<Relation>) {
             t += 1;
             sep = true;
         }
-        if APPOS_DETS.contains(&v.lower(t).as_ref()) {
+        if v.is_any(t, APPOS_DETS) {
             t += 1;
             sep = true;
         }
@@ -274,9 +282,9 @@ fn title_after(gaz: &Gazetteer, v: &View, out: &mut Vec<Relation>) {
         let mut end = t + n;
         if owner.is_none() {
             let mut k = t + n;
-            if matches!(v.lower(k).as_ref(), "of" | "at" | "for") {
+            if v.is_any(k, &["of", "at", "for"]) {
                 k += 1;
-                if v.lower(k) == "the" {
+                if v.is(k, "the") {
                     k += 1;
                 }
                 if let Some((_, oe, om)) =
@@ -321,14 +329,11 @@ fn appositive_noun(v: &View, out: &mut Vec<Relation>) {
         if v.word(t) == "," {
             t += 1;
         }
-        if matches!(v.lower(t).as_ref(), "which" | "who" | "that") {
+        if v.is_any(t, &["which", "who", "that"]) {
             t += 1;
-            if matches!(
-                v.lower(t).as_ref(),
-                "is" | "was" | "are" | "has" | "remains"
-            ) {
+            if v.is_any(t, &["is", "was", "are", "has", "remains"]) {
                 t += 1;
-                if v.lower(t) == "been" {
+                if v.is(t, "been") {
                     t += 1;
                 }
             }
@@ -341,7 +346,7 @@ fn appositive_noun(v: &View, out: &mut Vec<Relation>) {
             _ => None,
         };
         if let Some(p) = verb_pred {
-            if v.lower(t + 1) == "in" {
+            if v.is(t + 1, "in") {
                 if let Some((_, ye, ym)) = v.starting_at(t + 2) {
                     let (st, yt) = (v.etype(xm), v.etype(ym));
                     let place = matches!(yt, EntityType::Gpe | EntityType::Loc);
@@ -362,25 +367,25 @@ fn appositive_noun(v: &View, out: &mut Vec<Relation>) {
             }
             continue;
         }
-        if matches!(v.lower(t).as_ref(), "a" | "an" | "the") {
+        if v.is_any(t, &["a", "an", "the"]) {
             t += 1;
         }
         // Up to two lowercase modifiers: "longstanding", "close", "key".
         for _ in 0..2 {
             let w = v.word(t);
-            let noun = APPOS_NOUNS.iter().any(|(n, _)| *n == v.lower(t));
+            let noun = APPOS_NOUNS.iter().any(|(n, _)| v.is(t, n));
             if !noun && w.chars().next().is_some_and(|c| c.is_lowercase()) {
                 t += 1;
             }
         }
-        let Some(&(_, p)) = APPOS_NOUNS.iter().find(|(n, _)| *n == v.lower(t)) else {
+        let Some(&(_, p)) = APPOS_NOUNS.iter().find(|(n, _)| v.is(t, n)) else {
             continue;
         };
-        if !matches!(v.lower(t + 1).as_ref(), "of" | "in") {
+        if !v.is_any(t + 1, &["of", "in"]) {
             continue;
         }
         let mut k = t + 2;
-        if v.lower(k) == "the" {
+        if v.is(k, "the") {
             k += 1;
         }
         let Some((_, ye, ym)) = v.starting_at(k) else {
@@ -451,9 +456,9 @@ fn based(v: &View, out: &mut Vec<Relation>) {
         let glued = v.lower(pe - 1).ends_with("-based");
         let k = if glued {
             pe
-        } else if v.word(pe) == "-" && v.lower(pe + 1) == "based" {
+        } else if v.word(pe) == "-" && v.is(pe + 1, "based") {
             pe + 2
-        } else if v.lower(pe) == "-based" {
+        } else if v.is(pe, "-based") {
             pe + 1
         } else {
             continue;
@@ -479,14 +484,14 @@ fn based(v: &View, out: &mut Vec<Relation>) {
 /// "Kerry met Lavrov", "Kerry met with Lavrov", "He ... meeting in New York with Lavrov".
 fn meets(v: &View, out: &mut Vec<Relation>) {
     for t in v.range.clone() {
-        let w = v.lower(t);
-        if !MEET_VERBS.contains(&w.as_ref()) {
+        if !v.is_any(t, MEET_VERBS) {
             continue;
         }
+        let w = v.lower(t);
         // Object: right after the verb (+ "with"), or after a "with" within 6 tokens.
         let mut obj = None;
         let mut k = t + 1;
-        if v.lower(k) == "with" {
+        if v.is(k, "with") {
             k += 1;
         }
         if let Some(s) = v
@@ -496,7 +501,7 @@ fn meets(v: &View, out: &mut Vec<Relation>) {
             obj = Some(s);
         } else {
             for j in t + 1..(t + 8).min(v.range.end) {
-                if v.lower(j) == "with" {
+                if v.is(j, "with") {
                     obj = v
                         .starting_at(j + 1)
                         .filter(|s| v.etype(s.2) == EntityType::Person);
@@ -505,7 +510,7 @@ fn meets(v: &View, out: &mut Vec<Relation>) {
             }
         }
         let Some((_, oe, om)) = obj else { continue };
-        if (w == "talks" || w == "talked") && v.lower(t + 1) != "with" {
+        if (w == "talks" || w == "talked") && !v.is(t + 1, "with") {
             continue;
         }
         // Subject: the first PERSON before the verb, or a sentence-initial pronoun.
@@ -543,11 +548,11 @@ fn of_said(v: &View, out: &mut Vec<Relation>) {
         if v.word(k) == "," {
             k += 1;
         }
-        if !matches!(v.lower(k).as_ref(), "of" | "from") {
+        if !v.is_any(k, &["of", "from"]) {
             continue;
         }
         k += 1;
-        if v.lower(k) == "the" {
+        if v.is(k, "the") {
             k += 1;
         }
         let Some((_, oe, om)) = v.starting_at(k).filter(|s| is_org_or_place(v.etype(s.2))) else {
@@ -557,7 +562,7 @@ fn of_said(v: &View, out: &mut Vec<Relation>) {
         if v.word(j) == "," {
             j += 1;
         }
-        if matches!(v.lower(j).as_ref(), "said" | "says" | "told" | "added") {
+        if v.is_any(j, &["said", "says", "told", "added"]) {
             out.push(v.rel(
                 pm,
                 Predicate::WorksFor,
