@@ -59,6 +59,7 @@ pub(crate) fn lowercase(w: &str) -> std::borrow::Cow<'_, str> {
 /// Whether `lowercase(w) == target`, for a lowercase `target`, without copying an ASCII
 /// word: the relation and quote rules test the words around every mention (and every word of
 /// a sentence) against small lists.
+#[inline]
 pub(crate) fn lowercase_is(w: &str, target: &str) -> bool {
     debug_assert!(!target.bytes().any(|b| b.is_ascii_uppercase()), "{target}");
     if w.is_ascii() {
@@ -68,14 +69,21 @@ pub(crate) fn lowercase_is(w: &str, target: &str) -> bool {
     }
 }
 
-/// Whether `lowercase(w)` is one of `targets` (lowercase words); see [`lowercase_is`].
+/// Whether `lowercase(w)` is one of `targets` (lowercase words); short ASCII words are
+/// lowercased once on the stack and compared whole, so a long list costs one pass.
 pub(crate) fn lowercase_in(w: &str, targets: &[&str]) -> bool {
-    if w.is_ascii() {
-        targets.iter().any(|t| lowercase_is(w, t))
-    } else {
-        let l = lowercase(w);
-        targets.contains(&l.as_ref())
+    const MAX: usize = 24;
+    let b = w.as_bytes();
+    if b.len() <= MAX && b.is_ascii() {
+        let mut buf = [0u8; MAX];
+        for (d, s) in buf.iter_mut().zip(b) {
+            *d = s.to_ascii_lowercase();
+        }
+        let l = &buf[..b.len()];
+        return targets.iter().any(|t| t.as_bytes() == l);
     }
+    let l = lowercase(w);
+    targets.contains(&l.as_ref())
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -553,16 +561,26 @@ mod tests {
             "is",
             "",
         ];
-        let targets = ["the", "thé", "kill", "is", "i̇s", ""];
+        let targets = [
+            "the",
+            "thé",
+            "kill",
+            "is",
+            "i̇s",
+            "",
+            "supercalifragilisticexpialidocious",
+        ];
         for w in words {
             for t in targets {
                 assert_eq!(lowercase_is(w, t), lowercase(w) == t, "{w:?} {t:?}");
             }
-            assert_eq!(
-                lowercase_in(w, &targets[..3]),
-                targets[..3].contains(&lowercase(w).as_ref()),
-                "{w:?}"
-            );
+            for k in 0..=targets.len() {
+                assert_eq!(
+                    lowercase_in(w, &targets[..k]),
+                    targets[..k].contains(&lowercase(w).as_ref()),
+                    "{w:?}"
+                );
+            }
         }
     }
 

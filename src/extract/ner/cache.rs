@@ -138,6 +138,30 @@ impl WordCache {
         self.entries.truncate(kept.len());
     }
 
+    /// Prefetches entry `e`'s atoms (see [`super::table::prefetch`]).
+    #[inline(always)]
+    pub(crate) fn prefetch_atoms(&self, e: usize) {
+        if let Some(x) = self.entries.get(e) {
+            let p = (&x.atoms as *const TokenAtoms).cast::<u8>();
+            for off in (0..std::mem::size_of::<TokenAtoms>()).step_by(64) {
+                // SAFETY: `off` is within the atoms, so the pointer stays inside `x`.
+                super::table::prefetch(unsafe { &*p.add(off) });
+            }
+        }
+    }
+
+    /// Prefetches entry `e`'s sums (see [`super::table::prefetch`]).
+    #[inline(always)]
+    pub(crate) fn prefetch_sums(&self, e: usize) {
+        if let Some(x) = self.entries.get(e) {
+            let p = x.sums.as_ptr().cast::<u8>();
+            for off in (0..std::mem::size_of::<[Acc; 5]>()).step_by(64) {
+                // SAFETY: `off` is within the sums, so the pointer stays inside `x`.
+                super::table::prefetch(unsafe { &*p.add(off) });
+            }
+        }
+    }
+
     /// Index of `tok`'s entry, computing it on first sight.
     pub(crate) fn entry(&mut self, res: &Resources, joint: &Joint, tok: &str) -> u32 {
         let key = xxhash_rust::xxh3::xxh3_64(tok.as_bytes());

@@ -167,6 +167,10 @@ thread_local! {
     static WORD_CACHE: RefCell<WordCache> = RefCell::new(WordCache::default());
 }
 
+/// Tokens ahead whose word-cache entry is prefetched (the window reads an entry from two
+/// tokens before it to two after).
+const ENTRY_LOOKAHEAD: usize = 4;
+
 /// Logistic function.
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
@@ -245,15 +249,15 @@ impl NerModel {
         // Pass 2, with document-level label features.
         let (mut xf, mut xo) = (Vec::new(), Vec::new());
         doc_label_features(&toks, &types, &mut xf, &mut xo);
-        let mut rows = Vec::new();
+        let mut rows = Vec::with_capacity(xf.len());
+        let mut row_offs = Vec::with_capacity(xo.len());
+        self.joint.resolve_all(&xf, &xo, &mut rows, &mut row_offs);
         let em2: Vec<[f32; NT]> = acc
             .iter_mut()
             .enumerate()
             .map(|(t, a)| {
-                let f = xf.get(xo[t] as usize..xo[t + 1] as usize).unwrap_or(&[]);
-                rows.clear();
-                self.joint.resolve(f, &mut rows);
-                self.joint.accumulate(&rows, a, true);
+                let r = rows.get(row_offs[t]..row_offs[t + 1]).unwrap_or(&[]);
+                self.joint.accumulate(r, a, true);
                 self.joint.scores(a, 1)
             })
             .collect();
@@ -277,23 +281,28 @@ impl NerModel {
     ) -> (Vec<TokenAtoms>, Vec<Acc>) {
         let n: usize = sentences.iter().map(Vec::len).sum();
         cache.begin(self.id, &self.joint, n);
+        // Entries first, then their atoms: the copies can then be prefetched ahead, as the
+        // cache is far larger than L2 and most of a token's time went to waiting for them.
         let mut ids = Vec::with_capacity(n);
-        let toks = atoms_with(&self.data.res, sentences, |tok| {
-            let e = cache.entry(&self.data.res, &self.joint, tok);
-            ids.push(e as usize);
-            cache.entries[e as usize].atoms
+        for tok in sentences.iter().flatten() {
+            ids.push(cache.entry(&self.data.res, &self.joint, tok) as usize);
+        }
+        let mut next = 0;
+        let toks = atoms_with(&self.data.res, sentences, |_| {
+            if let Some(&e) = ids.get(next + ENTRY_LOOKAHEAD) {
+                cache.prefetch_atoms(e);
+            }
+            let a = cache.entries[ids[next]].atoms;
+            next += 1;
+            a
         });
         let (mut feats, mut offs) = (Vec::new(), Vec::new());
         base_context_features(&toks, sentences, &mut feats, &mut offs);
         // All rows first, so the table's cache misses overlap instead of stalling one by one.
         let mut rows = Vec::with_capacity(feats.len());
         let mut row_offs = Vec::with_capacity(offs.len());
-        for w in offs.windows(2) {
-            row_offs.push(rows.len());
-            let f = feats.get(w[0] as usize..w[1] as usize).unwrap_or(&[]);
-            self.joint.resolve(f, &mut rows);
-        }
-        row_offs.push(rows.len());
+        self.joint
+            .resolve_all(&feats, &offs, &mut rows, &mut row_offs);
         let mut acc: Vec<Acc> = Vec::with_capacity(n);
         let lens: Vec<usize> = sentences.iter().map(Vec::len).collect();
         let w = Window {
@@ -347,6 +356,15 @@ impl Window<'_> {
         for &len in lens {
             for k in 0..len {
                 let t = first + k;
+                // The entry whose sums the window reaches next, and a later token's rows.
+                if let Some(&e) = self.ids.get(t + ENTRY_LOOKAHEAD) {
+                    self.cache.prefetch_sums(e);
+                }
+                if let Some(rs) = self.row_offs.get(t + 2..t + 4) {
+                    for &r in self.rows.get(rs[0]..rs[1]).unwrap_or(&[]) {
+                        self.joint.prefetch_row(r);
+                    }
+                }
                 let mut a = entries[self.ids[t]].sums[2];
                 for (slot, dk) in [(0usize, -2isize), (1, -1), (3, 1), (4, 2)] {
                     let j = k as isize + dk;
