@@ -501,6 +501,24 @@ pub fn pair_features(
     cache: &mut BetweenCache,
     out: &mut Vec<u64>,
 ) {
+    let fixed = Some(fixed_hashes());
+    pair_features_with(words, triggers, sent, args, subj, obj, cache, out, fixed);
+}
+
+/// [`pair_features`], with the fixed features' hashes taken from `fixed` or (`None`)
+/// computed from their text.
+#[allow(clippy::too_many_arguments)]
+fn pair_features_with(
+    words: &[Cow<'_, str>],
+    triggers: &[u8],
+    sent: &Range<usize>,
+    args: &[Arg],
+    subj: usize,
+    obj: usize,
+    cache: &mut BetweenCache,
+    out: &mut Vec<u64>,
+    fixed: Option<&'static [[u64; N_PAIR_TAGS]]>,
+) {
     debug_assert_eq!(&cache.sent, sent, "a BetweenCache serves one sentence");
     out.clear();
     let s = &args[subj];
@@ -517,14 +535,19 @@ pub fn pair_features(
     let mut f = Sink {
         buf: String::with_capacity(64),
         out,
+        fixed,
+        tag,
     };
     let w = |i: usize| words[i].as_ref();
-    f.push(&["bias|", tp]);
+    f.push_fixed(FX_BIAS, &["bias|", tp]);
     let btw: Vec<&str> = (first.tok_end..second.tok_start.max(first.tok_end))
         .map(w)
         .collect();
     let dist = btw.len();
-    f.push(&["dist=", small(bucket(dist)), "|", tp]);
+    f.push_fixed(
+        FX_DIST + bucket(dist),
+        &["dist=", small(bucket(dist)), "|", tp],
+    );
     if dist <= 5 {
         let h = hash_built(&mut f.buf, |b| {
             b.push_str("between=");
@@ -553,25 +576,32 @@ pub fn pair_features(
         f.push(&["blast=", x, "|", tp]);
     }
     if dist == 0 {
-        f.push(&["adjacent|", tp]);
+        f.push_fixed(FX_ADJACENT, &["adjacent|", tp]);
     }
     let commas = btw.iter().filter(|x| **x == ",").count();
-    f.push(&["commas=", small(commas.min(3)), "|", tp]);
+    f.push_fixed(
+        FX_COMMAS + commas.min(3),
+        &["commas=", small(commas.min(3)), "|", tp],
+    );
     if btw.first().is_some_and(|x| *x == ",") {
-        f.push(&["appos|", tp]);
+        f.push_fixed(FX_APPOS, &["appos|", tp]);
     }
     if btw.first().is_some_and(|x| *x == "'s" || *x == "'") {
-        f.push(&["poss|", tp]);
+        f.push_fixed(FX_POSS, &["poss|", tp]);
     }
     // Entities between the pair.
     let mut nb = 0;
     for a in args {
         if a.tok_start >= first.tok_end && a.tok_end <= second.tok_start {
             nb += 1;
-            f.push(&["btype=", a.coarse.tag(), "|", tp]);
+            let id = FX_BTYPE + coarse_index(a.coarse);
+            f.push_fixed(id, &["btype=", a.coarse.tag(), "|", tp]);
         }
     }
-    f.push(&["nbetween=", small(nb.min(3)), "|", tp]);
+    f.push_fixed(
+        FX_NBETWEEN + nb.min(3),
+        &["nbetween=", small(nb.min(3)), "|", tp],
+    );
     // Trigger classes between, just before and just after the pair, and anywhere else in
     // the sentence (a Kill's verb often sits outside a long-distance pair).
     const PLACES: [&str; 4] = ["btw", "pre", "post", "far"];
@@ -591,17 +621,18 @@ pub fn pair_features(
         };
         seen[place] |= triggers[i];
     }
-    for (place, mask) in PLACES.iter().zip(seen) {
+    for (pi, (place, mask)) in PLACES.iter().zip(seen).enumerate() {
         for (k, (class, _)) in TRIGGERS.iter().enumerate() {
             if mask & (1 << k) != 0 {
-                f.push(&["trig=", class, "|", place, "|", tp]);
+                let id = FX_TRIG + k * 4 + pi;
+                f.push_fixed(id, &["trig=", class, "|", place, "|", tp]);
             }
         }
     }
     // Punctuation between (lists, parentheses, clauses).
-    for p in ["(", ";", "--", ":", "and"] {
-        if btw.contains(&p) {
-            f.push(&["bpunct=", p, "|", tp]);
+    for (k, p) in BETWEEN_PUNCT.iter().enumerate() {
+        if btw.contains(p) {
+            f.push_fixed(FX_BPUNCT + k, &["bpunct=", p, "|", tp]);
         }
     }
     if dist > 5 {
@@ -617,33 +648,37 @@ pub fn pair_features(
             .any(|a| a.coarse == to.coarse && a.id != to.id && a.id != from.id && gap(from, a) < d)
     };
     let near = match (nearest(s, o), nearest(o, s)) {
-        (true, true) => "both",
-        (true, false) => "obj",
-        (false, true) => "subj",
-        (false, false) => "none",
+        (true, true) => 0,
+        (true, false) => 1,
+        (false, true) => 2,
+        (false, false) => 3,
     };
-    f.push(&["nearest=", near, "|", tp]);
+    f.push_fixed(FX_NEAREST + near, &["nearest=", NEAREST[near], "|", tp]);
     // Argument order among the sentence's mentions: the first mention is often the clause's
     // subject; the count of mentions says how crowded the sentence is.
     let rank = |a: &Arg| args.iter().filter(|x| x.tok_start < a.tok_start).count();
-    f.push(&["srank=", small(rank(s).min(3)), "|", tp]);
-    f.push(&["orank=", small(rank(o).min(3)), "|", tp]);
-    f.push(&["nargs=", small(args.len().min(6)), "|", tp]);
+    let (sr, or, na) = (rank(s).min(3), rank(o).min(3), args.len().min(6));
+    f.push_fixed(FX_SRANK + sr, &["srank=", small(sr), "|", tp]);
+    f.push_fixed(FX_ORANK + or, &["orank=", small(or), "|", tp]);
+    f.push_fixed(FX_NARGS + na, &["nargs=", small(na), "|", tp]);
     // Gazetteer geography: the kind of each place, and whether two places share a country
     // ("Tokyo" city, "Japan" country, same: a Located_In; two different countries: not).
     if let Some(p) = o.place {
-        f.push(&["okind=", p.kind, "|", tp]);
+        let id = place_kind_index(p.kind).map(|k| FX_OKIND + k);
+        f.push_fixed_or(id, &["okind=", p.kind, "|", tp]);
     }
     if let Some(p) = s.place {
-        f.push(&["skind=", p.kind, "|", tp]);
+        let id = place_kind_index(p.kind).map(|k| FX_SKIND + k);
+        f.push_fixed_or(id, &["skind=", p.kind, "|", tp]);
     }
     if let (Some(a), Some(b)) = (s.place, o.place) {
-        let same = if a.country == b.country {
-            "same"
-        } else {
-            "diff"
-        };
-        f.push(&["geo=", same, "|", a.kind, ">", b.kind, "|", tp]);
+        let same = a.country == b.country;
+        let n = PLACE_KINDS.len();
+        let id = place_kind_index(a.kind)
+            .zip(place_kind_index(b.kind))
+            .map(|(ka, kb)| FX_GEO + usize::from(same) * n * n + ka * n + kb);
+        let same = if same { "same" } else { "diff" };
+        f.push_fixed_or(id, &["geo=", same, "|", a.kind, ">", b.kind, "|", tp]);
     }
     // Context around the pair.
     for k in 1..=2 {
@@ -655,12 +690,12 @@ pub fn pair_features(
         if first.tok_start >= sent.start + k {
             f.push(&[pre, w(first.tok_start - k), "|", tp]);
         } else {
-            f.push(&[pre, "<s>|", tp]);
+            f.push_fixed(FX_PRE_BOS + k - 1, &[pre, "<s>|", tp]);
         }
         if second.tok_end + k <= sent.end {
             f.push(&[post, w(second.tok_end + k - 1), "|", tp]);
         } else {
-            f.push(&[post, "</s>|", tp]);
+            f.push_fixed(FX_POST_EOS + k - 1, &[post, "</s>|", tp]);
         }
     }
     // The arguments' own words and the word inside them (titles, "Inc.").
@@ -683,6 +718,10 @@ pub fn pair_features(
 struct Sink<'o> {
     buf: String,
     out: &'o mut Vec<u64>,
+    /// The pair tag's column of the precomputed hashes; `None` hashes every feature's text
+    /// (the reference the tests compare the table against).
+    fixed: Option<&'static [[u64; N_PAIR_TAGS]]>,
+    tag: usize,
 }
 
 impl Sink<'_> {
@@ -690,6 +729,143 @@ impl Sink<'_> {
         let h = feature_hash(&mut self.buf, parts);
         self.out.push(h);
     }
+
+    /// A feature made of fixed pieces only: its hash is [`fixed_hashes`]' entry `id` (the
+    /// hash of `parts`, which end with the pair tag).
+    #[inline]
+    fn push_fixed(&mut self, id: usize, parts: &[&str]) {
+        self.push_fixed_or(Some(id), parts);
+    }
+
+    /// [`Sink::push_fixed`], hashing `parts` when there is no table entry for them.
+    #[inline]
+    fn push_fixed_or(&mut self, id: Option<usize>, parts: &[&str]) {
+        match (self.fixed, id) {
+            (Some(t), Some(id)) => self.out.push(t[id][self.tag]),
+            _ => self.push(parts),
+        }
+    }
+}
+
+// Pair features built from fixed pieces and the pair tag only: their hashes are computed
+// once per process instead of per candidate pair (half of a pair's features, and most of
+// the classifier's hashing). Ids are the families' offsets plus the value's index.
+const FX_BIAS: usize = 0;
+const FX_ADJACENT: usize = 1;
+const FX_APPOS: usize = 2;
+const FX_POSS: usize = 3;
+/// + the distance bucket (0..=21).
+const FX_DIST: usize = 4;
+/// + the comma count (0..=3).
+const FX_COMMAS: usize = FX_DIST + 22;
+/// + [`coarse_index`].
+const FX_BTYPE: usize = FX_COMMAS + 4;
+/// + the count of mentions between (0..=3).
+const FX_NBETWEEN: usize = FX_BTYPE + 3;
+/// + trigger class × 4 + place.
+const FX_TRIG: usize = FX_NBETWEEN + 4;
+/// + index in [`BETWEEN_PUNCT`].
+const FX_BPUNCT: usize = FX_TRIG + TRIGGERS.len() * 4;
+/// + index in [`NEAREST`].
+const FX_NEAREST: usize = FX_BPUNCT + BETWEEN_PUNCT.len();
+/// + rank (0..=3).
+const FX_SRANK: usize = FX_NEAREST + NEAREST.len();
+const FX_ORANK: usize = FX_SRANK + 4;
+/// + argument count (0..=6).
+const FX_NARGS: usize = FX_ORANK + 4;
+/// + index in [`PLACE_KINDS`].
+const FX_OKIND: usize = FX_NARGS + 7;
+const FX_SKIND: usize = FX_OKIND + PLACE_KINDS.len();
+/// + same country × 16 + subject kind × 4 + object kind.
+const FX_GEO: usize = FX_SKIND + PLACE_KINDS.len();
+/// + window offset - 1 (the `<s>` / `</s>` context words).
+const FX_PRE_BOS: usize = FX_GEO + 2 * PLACE_KINDS.len() * PLACE_KINDS.len();
+const FX_POST_EOS: usize = FX_PRE_BOS + 2;
+const N_FIXED: usize = FX_POST_EOS + 2;
+
+/// Punctuation and words whose presence between the pair is a feature.
+const BETWEEN_PUNCT: [&str; 5] = ["(", ";", "--", ":", "and"];
+/// Which argument is the other's nearest mention of its type.
+const NEAREST: [&str; 4] = ["both", "obj", "subj", "none"];
+/// Place kinds a gazetteer hit gives ([`Place::kind`]).
+const PLACE_KINDS: [&str; 4] = ["country", "state", "region", "city"];
+
+fn coarse_index(c: Coarse) -> usize {
+    match c {
+        Coarse::Per => 0,
+        Coarse::Org => 1,
+        Coarse::Loc => 2,
+    }
+}
+
+fn place_kind_index(kind: &str) -> Option<usize> {
+    PLACE_KINDS.iter().position(|k| *k == kind)
+}
+
+/// The pieces of fixed feature `id`, without the pair tag.
+fn fixed_parts(id: usize) -> Vec<&'static str> {
+    const TRIG_PLACES: [&str; 4] = ["btw", "pre", "post", "far"];
+    let ranked = |prefix: &'static str, v: usize| vec![prefix, small(v), "|"];
+    match id {
+        FX_BIAS => vec!["bias|"],
+        FX_ADJACENT => vec!["adjacent|"],
+        FX_APPOS => vec!["appos|"],
+        FX_POSS => vec!["poss|"],
+        i if i < FX_COMMAS => ranked("dist=", i - FX_DIST),
+        i if i < FX_BTYPE => ranked("commas=", i - FX_COMMAS),
+        i if i < FX_NBETWEEN => {
+            let c = [Coarse::Per, Coarse::Org, Coarse::Loc][i - FX_BTYPE];
+            vec!["btype=", c.tag(), "|"]
+        }
+        i if i < FX_TRIG => ranked("nbetween=", i - FX_NBETWEEN),
+        i if i < FX_BPUNCT => {
+            let k = i - FX_TRIG;
+            vec!["trig=", TRIGGERS[k / 4].0, "|", TRIG_PLACES[k % 4], "|"]
+        }
+        i if i < FX_NEAREST => vec!["bpunct=", BETWEEN_PUNCT[i - FX_BPUNCT], "|"],
+        i if i < FX_SRANK => vec!["nearest=", NEAREST[i - FX_NEAREST], "|"],
+        i if i < FX_ORANK => ranked("srank=", i - FX_SRANK),
+        i if i < FX_NARGS => ranked("orank=", i - FX_ORANK),
+        i if i < FX_OKIND => ranked("nargs=", i - FX_NARGS),
+        i if i < FX_SKIND => vec!["okind=", PLACE_KINDS[i - FX_OKIND], "|"],
+        i if i < FX_GEO => vec!["skind=", PLACE_KINDS[i - FX_SKIND], "|"],
+        i if i < FX_PRE_BOS => {
+            let k = i - FX_GEO;
+            let n = PLACE_KINDS.len();
+            let same = if k / (n * n) == 0 { "diff" } else { "same" };
+            vec![
+                "geo=",
+                same,
+                "|",
+                PLACE_KINDS[k / n % n],
+                ">",
+                PLACE_KINDS[k % n],
+                "|",
+            ]
+        }
+        i if i < FX_POST_EOS => vec![["pre1=", "pre2="][i - FX_PRE_BOS], "<s>|"],
+        i => vec![["post1=", "post2="][i - FX_POST_EOS], "</s>|"],
+    }
+}
+
+/// Hashes of every fixed feature for every pair tag, built on first use.
+fn fixed_hashes() -> &'static [[u64; N_PAIR_TAGS]] {
+    static TABLE: std::sync::OnceLock<Vec<[u64; N_PAIR_TAGS]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut buf = String::new();
+        (0..N_FIXED)
+            .map(|id| {
+                let mut parts = fixed_parts(id);
+                let mut row = [0u64; N_PAIR_TAGS];
+                for (tag, h) in row.iter_mut().enumerate() {
+                    parts.push(pair_tag(tag));
+                    *h = feature_hash(&mut buf, &parts);
+                    parts.pop();
+                }
+                row
+            })
+            .collect()
+    })
 }
 
 #[cfg(test)]
@@ -782,6 +958,61 @@ mod tests {
                 a.len()
             );
         }
+    }
+
+    /// The precomputed hashes give every pair exactly the features hashing their text
+    /// gives, over crowded sentences with every argument type, place kind and trigger.
+    #[test]
+    fn fixed_feature_table_equals_hashing_the_text() {
+        let text = "Police said ( John Smith ; a spokesman for Acme Corp -- was shot and killed in Boston , Massachusetts : by Bob Jones of Paris who lives in France , Kenya 's capital";
+        let words: Vec<Cow<'_, str>> = text.split(' ').map(norm).collect();
+        let triggers = trigger_masks(&words);
+        let kinds = ["country", "state", "region", "city", "planet"];
+        let mut x = 7u64;
+        let mut next = |n: usize| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as usize % n
+        };
+        let sent = 0..words.len();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let mut compared = 0;
+        for round in 0..300 {
+            // 2-8 non-overlapping arguments at random places.
+            let mut args = Vec::new();
+            let mut at = next(3);
+            while at + 1 < words.len() && args.len() < 2 + round % 7 {
+                let len = 1 + next(2);
+                let coarse = [Coarse::Per, Coarse::Org, Coarse::Loc][next(3)];
+                let place = (coarse == Coarse::Loc && next(4) > 0).then(|| Place {
+                    country: [b'A' + next(2) as u8, b'X'],
+                    kind: kinds[next(kinds.len())],
+                });
+                let id = next(5) as u64;
+                let mention = args.len();
+                args.push(Arg {
+                    mention,
+                    tok_start: at,
+                    tok_end: (at + len).min(words.len()),
+                    coarse,
+                    id,
+                    place,
+                });
+                at += len + next(6);
+            }
+            let mut cache = BetweenCache::for_sentence(&sent);
+            for (i, j) in candidate_pairs(&args) {
+                pair_features(&words, &triggers, &sent, &args, i, j, &mut cache, &mut a);
+                let mut fresh = BetweenCache::for_sentence(&sent);
+                pair_features_with(
+                    &words, &triggers, &sent, &args, i, j, &mut fresh, &mut b, None,
+                );
+                assert_eq!(a, b, "round {round} pair {i}->{j}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 1000, "{compared} pairs");
     }
 
     #[test]
