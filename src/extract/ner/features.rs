@@ -408,7 +408,8 @@ fn cap_runs(s: &[TokenAtoms]) -> Vec<Option<(u64, u64)>> {
 
 /// Per lowercased word: (lowercase mid-sentence count, capitalised mid-sentence count).
 fn doc_case_stats(toks: &[TokenAtoms]) -> IdMap<(u16, u16)> {
-    let mut m: IdMap<(u16, u16)> = IdMap::default();
+    let mut m: IdMap<(u16, u16)> =
+        IdMap::with_capacity_and_hasher(toks.len() / 2, Default::default());
     for t in toks {
         if t.flags & (F_INITIAL | F_HEADLINE) != 0 || t.flags & F_ALPHA == 0 {
             continue;
@@ -672,7 +673,9 @@ pub(crate) fn doc_label_features(
 ) {
     feats.clear();
     offsets.clear();
-    let mut counts: IdMap<[u16; 5]> = IdMap::default();
+    // Sized for the document's distinct words up front (rehashing showed in profiles).
+    let mut counts: IdMap<[u16; 5]> =
+        IdMap::with_capacity_and_hasher(toks.len() / 2, Default::default());
     for (t, &ty) in toks.iter().zip(types) {
         if t.flags & F_ALPHA == 0 {
             continue;

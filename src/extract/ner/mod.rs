@@ -247,7 +247,10 @@ impl NerModel {
             first += sent.len();
         }
         // Pass 2, with document-level label features.
-        let (mut xf, mut xo) = (Vec::new(), Vec::new());
+        let (mut xf, mut xo) = (
+            Vec::with_capacity(toks.len()),
+            Vec::with_capacity(toks.len() + 1),
+        );
         doc_label_features(&toks, &types, &mut xf, &mut xo);
         let mut rows = Vec::with_capacity(xf.len());
         let mut row_offs = Vec::with_capacity(xo.len());
@@ -296,7 +299,8 @@ impl NerModel {
             next += 1;
             a
         });
-        let (mut feats, mut offs) = (Vec::new(), Vec::new());
+        // About 12 context features a token (Reuters); reserved so they are not regrown.
+        let (mut feats, mut offs) = (Vec::with_capacity(n * 12), Vec::with_capacity(n + 1));
         base_context_features(&toks, sentences, &mut feats, &mut offs);
         // All rows first, so the table's cache misses overlap instead of stalling one by one.
         let mut rows = Vec::with_capacity(feats.len());

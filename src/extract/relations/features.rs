@@ -451,6 +451,11 @@ impl BetweenCache {
         c
     }
 
+    /// Makes room for sentences of up to `tokens` tokens.
+    pub fn reserve(&mut self, tokens: usize) {
+        self.slots.reserve(tokens * N_PAIR_TAGS);
+    }
+
     /// Empties the cache for another sentence, keeping its allocation.
     pub fn reset(&mut self, sent: &Range<usize>) {
         self.sent = sent.clone();

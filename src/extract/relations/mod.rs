@@ -280,6 +280,15 @@ impl RelationExtractor {
         let mut words = vec![std::borrow::Cow::Borrowed(""); tokens.len()];
         let mut triggers = vec![0u8; tokens.len()];
         let mut cache = features::BetweenCache::default();
+        // Sized once for the longest sentence with pairs, not regrown sentence by sentence.
+        let longest = sentences
+            .iter()
+            .zip(&per_sent)
+            .filter(|(_, a)| a.len() >= 2)
+            .map(|(s, _)| s.len())
+            .max()
+            .unwrap_or(0);
+        cache.reserve(longest);
         for (si, args) in per_sent.iter().enumerate() {
             let Some(sent) = sentences.get(si) else {
                 continue;
