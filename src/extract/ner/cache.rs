@@ -92,6 +92,10 @@ impl WordCache {
         if self.model != model {
             self.clear();
             self.model = model;
+            // The whole capacity at once (address space only: pages are touched as entries
+            // fill): growing by doubling copied the entries and faulted their pages in twice.
+            self.entries.reserve_exact(self.capacity);
+            self.index.reserve(self.capacity);
             for (k, &d) in WINDOW.iter().enumerate() {
                 self.feats.clear();
                 type_features(None, d, &mut self.feats);
