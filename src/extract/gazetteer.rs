@@ -206,6 +206,10 @@ pub struct Gazetteer {
     /// Lower-cased keys of the titles' first words: most tokens start no title, and checking
     /// one word first spares building the longer keys (title lookups run at every token).
     title_starts: FastSet<String>,
+    /// Byte lengths (bit `min(len, 63)`) and first bytes of the [`Gazetteer::title_starts`]
+    /// keys: an ASCII word matching neither starts no title, decided without hashing it.
+    title_start_lens: u64,
+    title_start_bytes: [u64; 4],
     title_max_len: usize,
     suffixes: FastSet<String>,
     max_len: usize,
@@ -565,6 +569,12 @@ impl Gazetteer {
 
     /// Sorts every hit list by rank, then population (descending), then list order.
     fn finish(&mut self) {
+        for k in &self.title_starts {
+            self.title_start_lens |= 1 << k.len().min(63);
+            if let Some(&b) = k.as_bytes().first() {
+                self.title_start_bytes[usize::from(b >> 6)] |= 1 << (b & 63);
+            }
+        }
         let cities = std::mem::take(&mut self.cities);
         let order = |a: &Hit, b: &Hit| {
             let pop = |h: &Hit| match h.kind {
@@ -797,6 +807,20 @@ impl Gazetteer {
 
     /// Whether some listed title starts with `word` (any case).
     pub fn starts_title(&self, word: &str) -> bool {
+        // An ASCII word keeps its length and first byte through normalising and lowercasing
+        // (but for '`', which becomes '\''): rule most words out on those two first.
+        if let Some(&b) = word.as_bytes().first().filter(|_| word.is_ascii()) {
+            let b = if b == b'`' {
+                b'\''
+            } else {
+                b.to_ascii_lowercase()
+            };
+            if self.title_start_lens & (1 << word.len().min(63)) == 0
+                || self.title_start_bytes[usize::from(b >> 6)] & (1 << (b & 63)) == 0
+            {
+                return false;
+            }
+        }
         // Plain lowercase ASCII words (most of them) need no normalising copy.
         if word
             .bytes()
@@ -1009,6 +1033,35 @@ pub(crate) mod tests {
         );
         assert!(g.is_company_suffix("Inc."));
         assert!(!g.is_company_suffix("inc"));
+    }
+
+    /// The length and first-byte prefilter never rejects a word the set holds.
+    #[test]
+    fn title_start_prefilter_matches_the_set() {
+        let g = shipped();
+        let mut words: Vec<String> = Vec::new();
+        for k in &g.title_starts {
+            words.push(k.clone());
+            words.push(k.to_uppercase());
+            let mut c = k.chars();
+            if let Some(f) = c.next() {
+                words.push(f.to_uppercase().chain(c).collect());
+            }
+            words.push(format!("{k}s"));
+            words.push(k[..k.len() - 1].to_string());
+        }
+        for w in [
+            "", "`s", "'s", "the", "The", "said", "x", "Zürich", "a", "Mr", "MR", "mr.",
+        ] {
+            words.push(w.to_string());
+        }
+        assert!(words.len() > 100);
+        for w in &words {
+            let mut k = String::new();
+            norm_token(w, &mut k);
+            let slow = g.title_starts.contains(&k.to_lowercase());
+            assert_eq!(g.starts_title(w), slow, "{w:?}");
+        }
     }
 
     #[test]
