@@ -333,9 +333,8 @@ fn tokenize_with(text: &str, fast: bool) -> Vec<Token> {
     // digits so far (most words are).
     let mut chunk: Option<(usize, usize)> = None;
     let mut plain = true;
-    let mut char_idx = 0;
     let mut line_start = true;
-    for (b, c) in text.char_indices() {
+    for (char_idx, (b, c)) in text.char_indices().enumerate() {
         if is_separator(c) {
             if let Some((b0, c0)) = chunk.take() {
                 push_chunk(
@@ -358,7 +357,6 @@ fn tokenize_with(text: &str, fast: bool) -> Vec<Token> {
         } else {
             plain &= c.is_ascii_alphanumeric();
         }
-        char_idx += 1;
     }
     if let Some((b0, c0)) = chunk {
         push_chunk(
