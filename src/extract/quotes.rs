@@ -105,7 +105,9 @@ impl Ctx<'_> {
         crate::extract::tokens::lowercase(self.word(i))
     }
     fn is_verb(&self, i: usize) -> bool {
-        self.is_any(i, SPEECH_VERBS)
+        const SPEECH: crate::extract::tokens::WordSet =
+            crate::extract::tokens::WordSet::new(SPEECH_VERBS);
+        SPEECH.contains_lowercase(self.word(i))
     }
     /// `self.lower(i) == target`, without a copy.
     fn is(&self, i: usize, target: &str) -> bool {

@@ -90,6 +90,53 @@ pub(crate) fn lowercase_in(w: &str, targets: &[&str]) -> bool {
     targets.contains(&l.as_ref())
 }
 
+/// A fixed list of lowercase words tested against every token of a document (speech verbs,
+/// meeting verbs): the byte lengths and first bytes of its words rule out almost every ASCII
+/// token before any comparison (lowercasing keeps both).
+pub(crate) struct WordSet {
+    words: &'static [&'static str],
+    lens: u64,
+    firsts: [u64; 4],
+}
+
+impl WordSet {
+    /// The set of `words` (lowercase).
+    pub(crate) const fn new(words: &'static [&'static str]) -> WordSet {
+        let mut lens = 0u64;
+        let mut firsts = [0u64; 4];
+        let mut i = 0;
+        while i < words.len() {
+            let b = words[i].as_bytes();
+            let len = if b.len() < 63 { b.len() } else { 63 };
+            lens |= 1 << len;
+            if !b.is_empty() {
+                firsts[(b[0] >> 6) as usize] |= 1 << (b[0] & 63);
+            }
+            i += 1;
+        }
+        WordSet {
+            words,
+            lens,
+            firsts,
+        }
+    }
+
+    /// Whether `lowercase(w)` is in the set.
+    #[inline]
+    pub(crate) fn contains_lowercase(&self, w: &str) -> bool {
+        let b = w.as_bytes();
+        if let Some(&f) = b.first().filter(|_| b.is_ascii()) {
+            let f = f.to_ascii_lowercase();
+            if self.lens & (1 << b.len().min(63)) == 0
+                || self.firsts[usize::from(f >> 6)] & (1 << (f & 63)) == 0
+            {
+                return false;
+            }
+        }
+        lowercase_in(w, self.words)
+    }
+}
+
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '`')
 }
@@ -588,6 +635,18 @@ mod tests {
                     "{w:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn word_set_matches_the_list() {
+        const LIST: &[&str] = &["said", "told", "added", "é", "a"];
+        const SET: WordSet = WordSet::new(LIST);
+        for w in [
+            "said", "Said", "SAID", "sai", "saids", "told", "Told", "x", "", "A", "a", "É", "é",
+            "toldd", "Added",
+        ] {
+            assert_eq!(SET.contains_lowercase(w), lowercase_in(w, LIST), "{w:?}");
         }
     }
 

@@ -484,7 +484,9 @@ fn based(v: &View, out: &mut Vec<Relation>) {
 /// "Kerry met Lavrov", "Kerry met with Lavrov", "He ... meeting in New York with Lavrov".
 fn meets(v: &View, out: &mut Vec<Relation>) {
     for t in v.range.clone() {
-        if !v.is_any(t, MEET_VERBS) {
+        const MEET: crate::extract::tokens::WordSet =
+            crate::extract::tokens::WordSet::new(MEET_VERBS);
+        if !MEET.contains_lowercase(v.word(t)) {
             continue;
         }
         let w = v.lower(t);
