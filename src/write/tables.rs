@@ -6,6 +6,47 @@ use polars::prelude::*;
 use super::schema::col;
 use crate::doc::{Doc, Geo, Mention, Reject};
 
+/// A string column built in place: each value is copied once, straight into the column's
+/// buffer, with no `String` per row (the mention and document columns made hundreds of
+/// thousands of short-lived strings per batch).
+struct StrCol(StringChunkedBuilder);
+
+impl Default for StrCol {
+    fn default() -> Self {
+        StrCol(StringChunkedBuilder::new(PlSmallStr::EMPTY, 0))
+    }
+}
+
+impl std::fmt::Debug for StrCol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StrCol")
+    }
+}
+
+impl StrCol {
+    fn push(&mut self, v: &str) {
+        self.0.append_value(v);
+    }
+
+    fn push_opt(&mut self, v: Option<&str>) {
+        self.0.append_option(v);
+    }
+
+    /// An entity id as [`crate::doc::entity_id_hex`] spells it, formatted on the stack.
+    fn push_hex(&mut self, id: u64) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 16];
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = DIGITS[((id >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        self.push(std::str::from_utf8(&buf).expect("hex digits are ASCII"));
+    }
+
+    fn into_column(self, name: &str) -> Column {
+        self.0.finish().with_name(name.into()).into_column()
+    }
+}
+
 /// Per-document values computed outside [`Doc`] (dedup labels, hashes, counts).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DocLabels {
@@ -22,51 +63,51 @@ pub struct DocLabels {
 /// Rows of the `documents` table.
 #[derive(Debug, Default)]
 pub struct DocumentRows {
-    doc_id: Vec<String>,
-    source: Vec<Option<String>>,
-    url: Vec<Option<String>>,
-    title: Vec<Option<String>>,
-    published: Vec<Option<String>>,
-    author: Vec<Option<String>>,
-    lang: Vec<Option<String>>,
-    text: Vec<String>,
+    doc_id: StrCol,
+    source: StrCol,
+    url: StrCol,
+    title: StrCol,
+    published: StrCol,
+    author: StrCol,
+    lang: StrCol,
+    text: StrCol,
     n_chars: Vec<i64>,
     n_tokens: Vec<i64>,
-    content_hash: Vec<String>,
-    cluster_id: Vec<Option<String>>,
+    content_hash: StrCol,
+    cluster_id: StrCol,
     cluster_size: Vec<i32>,
-    input_file: Vec<String>,
+    input_file: StrCol,
     input_record: Vec<i64>,
 }
 
 impl DocumentRows {
     /// Append one kept document.
     pub fn push(&mut self, d: &Doc, l: &DocLabels) {
-        self.doc_id.push(d.doc_id.clone());
-        self.source.push(d.source.clone());
-        self.url.push(d.url.clone());
-        self.title.push(d.title.clone());
-        self.published.push(d.published.clone());
-        self.author.push(d.author.clone());
-        self.lang.push(d.lang.clone());
-        self.text.push(d.text.clone());
+        self.doc_id.push(&d.doc_id);
+        self.source.push_opt(d.source.as_deref());
+        self.url.push_opt(d.url.as_deref());
+        self.title.push_opt(d.title.as_deref());
+        self.published.push_opt(d.published.as_deref());
+        self.author.push_opt(d.author.as_deref());
+        self.lang.push_opt(d.lang.as_deref());
+        self.text.push(&d.text);
         self.n_chars.push(d.text.chars().count() as i64);
         self.n_tokens.push(l.n_tokens as i64);
-        self.content_hash.push(l.content_hash.clone());
-        self.cluster_id.push(l.cluster_id.clone());
+        self.content_hash.push(&l.content_hash);
+        self.cluster_id.push_opt(l.cluster_id.as_deref());
         self.cluster_size.push(l.cluster_size as i32);
-        self.input_file.push(d.input_file.clone());
+        self.input_file.push(&d.input_file);
         self.input_record.push(d.input_record as i64);
     }
 
     /// Rows pushed so far.
     pub fn len(&self) -> usize {
-        self.doc_id.len()
+        self.n_chars.len()
     }
 
     /// Whether no rows were pushed.
     pub fn is_empty(&self) -> bool {
-        self.doc_id.is_empty()
+        self.n_chars.is_empty()
     }
 
     /// The rows as a frame; an empty builder still yields the full schema.
@@ -75,20 +116,20 @@ impl DocumentRows {
         DataFrame::new(
             n,
             vec![
-                Column::new(col::DOC_ID.into(), self.doc_id),
-                Column::new(col::SOURCE.into(), self.source),
-                Column::new(col::URL.into(), self.url),
-                Column::new(col::TITLE.into(), self.title),
-                Column::new(col::PUBLISHED.into(), self.published),
-                Column::new(col::AUTHOR.into(), self.author),
-                Column::new(col::LANG.into(), self.lang),
-                Column::new(col::TEXT.into(), self.text),
+                self.doc_id.into_column(col::DOC_ID),
+                self.source.into_column(col::SOURCE),
+                self.url.into_column(col::URL),
+                self.title.into_column(col::TITLE),
+                self.published.into_column(col::PUBLISHED),
+                self.author.into_column(col::AUTHOR),
+                self.lang.into_column(col::LANG),
+                self.text.into_column(col::TEXT),
                 Column::new(col::N_CHARS.into(), self.n_chars),
                 Column::new(col::N_TOKENS.into(), self.n_tokens),
-                Column::new(col::CONTENT_HASH.into(), self.content_hash),
-                Column::new(col::CLUSTER_ID.into(), self.cluster_id),
+                self.content_hash.into_column(col::CONTENT_HASH),
+                self.cluster_id.into_column(col::CLUSTER_ID),
                 Column::new(col::CLUSTER_SIZE.into(), self.cluster_size),
-                Column::new(col::INPUT_FILE.into(), self.input_file),
+                self.input_file.into_column(col::INPUT_FILE),
                 Column::new(col::INPUT_RECORD.into(), self.input_record),
             ],
         )
@@ -239,43 +280,43 @@ impl DuplicateRows {
 /// Rows of the `mentions` table.
 #[derive(Debug, Default)]
 pub struct MentionRows {
-    doc_id: Vec<String>,
+    doc_id: StrCol,
     mention_id: Vec<i32>,
-    entity_id: Vec<String>,
-    text: Vec<String>,
+    entity_id: StrCol,
+    text: StrCol,
     etype: Vec<&'static str>,
     start: Vec<i64>,
     end: Vec<i64>,
     sentence: Vec<i32>,
     confidence: Vec<f32>,
-    value: Vec<Option<String>>,
+    value: StrCol,
 }
 
 impl MentionRows {
     /// Append a document's mentions; `mention_id` is the mention's index in the document.
     pub fn push_doc(&mut self, doc_id: &str, mentions: &[Mention]) {
         for (i, m) in mentions.iter().enumerate() {
-            self.doc_id.push(doc_id.to_string());
+            self.doc_id.push(doc_id);
             self.mention_id.push(i as i32);
-            self.entity_id.push(crate::doc::entity_id_hex(m.entity.id));
-            self.text.push(m.text.clone());
+            self.entity_id.push_hex(m.entity.id);
+            self.text.push(&m.text);
             self.etype.push(m.etype.as_str());
             self.start.push(m.start as i64);
             self.end.push(m.end as i64);
             self.sentence.push(m.sentence as i32);
             self.confidence.push(m.confidence);
-            self.value.push(m.entity.value.clone());
+            self.value.push_opt(m.entity.value.as_deref());
         }
     }
 
     /// Rows pushed so far.
     pub fn len(&self) -> usize {
-        self.doc_id.len()
+        self.mention_id.len()
     }
 
     /// Whether no rows were pushed.
     pub fn is_empty(&self) -> bool {
-        self.doc_id.is_empty()
+        self.mention_id.is_empty()
     }
 
     /// The rows as a frame.
@@ -284,16 +325,16 @@ impl MentionRows {
         DataFrame::new(
             n,
             vec![
-                Column::new(col::DOC_ID.into(), self.doc_id),
+                self.doc_id.into_column(col::DOC_ID),
                 Column::new(col::MENTION_ID.into(), self.mention_id),
-                Column::new(col::ENTITY_ID.into(), self.entity_id),
-                Column::new(col::TEXT.into(), self.text),
+                self.entity_id.into_column(col::ENTITY_ID),
+                self.text.into_column(col::TEXT),
                 Column::new(col::TYPE.into(), self.etype),
                 Column::new(col::START.into(), self.start),
                 Column::new(col::END.into(), self.end),
                 Column::new(col::SENTENCE.into(), self.sentence),
                 Column::new(col::CONFIDENCE.into(), self.confidence),
-                Column::new(col::VALUE.into(), self.value),
+                self.value.into_column(col::VALUE),
             ],
         )
     }
@@ -559,5 +600,55 @@ impl QuoteRows {
                 ),
             ],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_ids_match_entity_id_hex() {
+        for id in [0, 1, 0xdead_beef, u64::MAX, 0x0123_4567_89ab_cdef] {
+            let mut c = StrCol::default();
+            c.push_hex(id);
+            let s = c.into_column("x");
+            assert_eq!(
+                s.str().unwrap().get(0),
+                Some(crate::doc::entity_id_hex(id).as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn string_columns_keep_values_nulls_and_schema() {
+        let d = Doc {
+            doc_id: "d1".into(),
+            title: Some("Héllo".into()),
+            text: "Some text".into(),
+            input_file: "f.jsonl".into(),
+            ..Doc::default()
+        };
+        let mut rows = DocumentRows::default();
+        rows.push(&d, &DocLabels::default());
+        let df = rows.into_frame().unwrap();
+        assert_eq!(df.height(), 1);
+        let get = |c: &str| {
+            df.column(c)
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(0)
+                .map(str::to_string)
+        };
+        assert_eq!(get(col::DOC_ID).as_deref(), Some("d1"));
+        assert_eq!(get(col::TITLE).as_deref(), Some("Héllo"));
+        assert_eq!(get(col::URL), None);
+        assert_eq!(get(col::TEXT).as_deref(), Some("Some text"));
+        let empty = DocumentRows::default().into_frame().unwrap();
+        assert_eq!(empty.height(), 0);
+        assert_eq!(empty.schema(), df.schema());
+        let m = MentionRows::default().into_frame().unwrap();
+        assert_eq!(m.column(col::ENTITY_ID).unwrap().dtype(), &DataType::String);
     }
 }
