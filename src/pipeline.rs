@@ -743,9 +743,9 @@ fn learn_furniture(
 /// The `entities` table from a registry, in entity id order.
 fn entity_rows(reg: &EntityRegistry) -> EntityRows {
     let mut rows = EntityRows::default();
-    for (id, e) in &reg.by_id {
+    for (id, e) in reg.sorted() {
         rows.push(EntityRow {
-            entity_id: entity_id_hex(*id),
+            entity_id: entity_id_hex(id),
             name: e.name.clone(),
             etype: e.etype.as_str(),
             aliases: e.aliases(),

@@ -7,7 +7,7 @@
 //! "first run wins" for the display name and place data, which is what one run over the
 //! same documents in the same order gives: nightly snapshots equal a single run's table.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use super::codec::{self, Dec, Enc};
@@ -64,17 +64,22 @@ impl RegisteredEntity {
     }
 }
 
-/// Canonical entities by id (sorted, so snapshots are deterministic).
+/// Entity ids are already well-mixed hashes; foldhash spends little on them. Every listing
+/// goes through [`EntityRegistry::sorted`], so snapshots stay deterministic.
+type IdMap<V> = HashMap<u64, V, foldhash::fast::RandomState>;
+
+/// Canonical entities by id. A hash map, not a B-tree: it is updated for every mention of
+/// every kept document, and read in order only once, when the table is written.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityRegistry {
-    /// Entities by id.
-    pub by_id: BTreeMap<u64, RegisteredEntity>,
+    /// Entities by id (unordered: list them with [`EntityRegistry::sorted`]).
+    pub by_id: IdMap<RegisteredEntity>,
 }
 
 impl EntityRegistry {
     /// Count one kept document's mentions.
     pub fn add_doc(&mut self, published: Option<&str>, mentions: &[Mention]) {
-        let mut seen = BTreeSet::new();
+        let mut seen: HashSet<u64, foldhash::fast::RandomState> = HashSet::default();
         for m in mentions {
             let e = &m.entity;
             let agg = self.by_id.entry(e.id).or_insert_with(|| RegisteredEntity {
@@ -122,6 +127,14 @@ impl EntityRegistry {
         }
     }
 
+    /// The entities in id order (the order of the `entities` table and of snapshots).
+    pub fn sorted(&self) -> Vec<(u64, &RegisteredEntity)> {
+        let mut v: Vec<(u64, &RegisteredEntity)> =
+            self.by_id.iter().map(|(k, e)| (*k, e)).collect();
+        v.sort_unstable_by_key(|(k, _)| *k);
+        v
+    }
+
     /// Number of entities.
     pub fn len(&self) -> usize {
         self.by_id.len()
@@ -145,8 +158,8 @@ impl EntityRegistry {
     pub fn save(&self, path: &Path) -> Result<(), StateError> {
         let mut e = Enc::default();
         e.u64(self.by_id.len() as u64);
-        for (id, x) in &self.by_id {
-            e.u64(*id);
+        for (id, x) in self.sorted() {
+            e.u64(id);
             e.str(&x.name);
             e.str(x.etype.as_str());
             e.u32(x.forms.len() as u32);
@@ -174,10 +187,22 @@ impl EntityRegistry {
 
 fn widen(first: &mut Option<String>, last: &mut Option<String>, p: &str) {
     if first.as_deref().is_none_or(|f| p < f) {
-        *first = Some(p.to_string());
+        set(first, p);
     }
     if last.as_deref().is_none_or(|l| p > l) {
-        *last = Some(p.to_string());
+        set(last, p);
+    }
+}
+
+/// `*slot = Some(p.to_string())`, reusing the slot's string (a corpus in date order moves
+/// every entity's `last_seen` forward document by document).
+fn set(slot: &mut Option<String>, p: &str) {
+    match slot {
+        Some(s) => {
+            s.clear();
+            s.push_str(p);
+        }
+        None => *slot = Some(p.to_string()),
     }
 }
 
