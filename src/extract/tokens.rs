@@ -552,23 +552,35 @@ mod tests {
 
     /// Pseudo-random strings over a punctuation-heavy alphabet: tokens must tile the
     /// non-whitespace text exactly, and sentence ranges must cover all tokens.
+    /// `n` pseudo-random strings of up to `max_len` chars from `alphabet` (an LCG seeded
+    /// with `seed`; the length of each comes from the generator state).
+    fn random_texts(alphabet: &str, seed: u64, n: usize, max_len: u64) -> Vec<String> {
+        let alphabet: Vec<char> = alphabet.chars().collect();
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                let mut s = String::new();
+                for _ in 0..(x % max_len) {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    s.push(alphabet[(x >> 33) as usize % alphabet.len()]);
+                }
+                s
+            })
+            .collect()
+    }
+
     #[test]
     fn random_text_is_tiled_exactly() {
-        let alphabet: Vec<char> = "aZ9 .'’-$,:/\n\"“”()!?n'tsU.S.é\u{301}\t".chars().collect();
-        let mut x: u64 = 12345;
-        for _ in 0..2000 {
-            let mut s = String::new();
-            for _ in 0..(x % 40) {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                s.push(alphabet[(x >> 33) as usize % alphabet.len()]);
-            }
-            let t = tokenize(&s);
-            let joined: String = t.iter().map(|k| k.text(&s)).collect();
+        let alphabet = "aZ9 .'’-$,:/\n\"“”()!?n'tsU.S.é\u{301}\t";
+        for s in random_texts(alphabet, 12345, 2000, 40) {
+            let s = s.as_str();
+            let t = tokenize(s);
+            let joined: String = t.iter().map(|k| k.text(s)).collect();
             let expect: String = s.chars().filter(|c| !c.is_whitespace()).collect();
             assert_eq!(joined, expect, "{s:?}");
-            let r = crate::extract::sentences::split_sentences(&s, &t);
+            let r = crate::extract::sentences::split_sentences(s, &t);
             assert_eq!(r.iter().map(|x| x.len()).sum::<usize>(), t.len());
         }
     }
@@ -577,22 +589,8 @@ mod tests {
     /// text and on every sample article.
     #[test]
     fn fast_path_equals_general_splitter() {
-        let alphabet: Vec<char> = "aZ9 .'’-$,:/\n\"“”()!?n'tsU.S.é\u{301}\t\u{a0}"
-            .chars()
-            .collect();
-        let mut x: u64 = 987;
-        let mut texts: Vec<String> = (0..3000)
-            .map(|_| {
-                let mut s = String::new();
-                for _ in 0..(x % 60) {
-                    x = x
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    s.push(alphabet[(x >> 33) as usize % alphabet.len()]);
-                }
-                s
-            })
-            .collect();
+        let alphabet = "aZ9 .'’-$,:/\n\"“”()!?n'tsU.S.é\u{301}\t\u{a0}";
+        let mut texts = random_texts(alphabet, 987, 3000, 60);
         let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample/articles.jsonl");
         texts.push(std::fs::read_to_string(sample).expect("sample corpus"));
         texts.push("Results:\n1. Mark 12 x9 9x 1996 Al\nLee won 3-1 in 10:30".into());
