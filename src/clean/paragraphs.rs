@@ -74,6 +74,11 @@ pub fn paragraphs(text: &str, unwrap: bool) -> (Vec<String>, u64) {
 /// `buf` has text and does not end in a space). Word by word, not char by char: this runs
 /// over every line of every document.
 fn push_collapsed(buf: &mut String, s: &str) {
+    // Most lines are ASCII words with single spaces: nothing to collapse, one copy.
+    if is_single_spaced_ascii(s) {
+        buf.push_str(s);
+        return;
+    }
     let lead = s.starts_with(char::is_whitespace);
     for (i, w) in s.split_whitespace().enumerate() {
         if (i > 0 || lead) && !buf.is_empty() && !buf.ends_with(' ') {
@@ -81,6 +86,27 @@ fn push_collapsed(buf: &mut String, s: &str) {
         }
         buf.push_str(w);
     }
+}
+
+/// Whether `s` is non-empty ASCII whose only whitespace is single spaces between other
+/// bytes (then collapsing it changes nothing).
+fn is_single_spaced_ascii(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.first().is_none_or(|c| *c == b' ') || b.last().is_some_and(|c| *c == b' ') {
+        return false;
+    }
+    let mut prev_space = false;
+    for &c in b {
+        if !c.is_ascii() || (0x09..=0x0D).contains(&c) {
+            return false;
+        }
+        let space = c == b' ';
+        if space && prev_space {
+            return false;
+        }
+        prev_space = space;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -104,15 +130,24 @@ mod tests {
                 }
             }
         };
-        let pieces = ["ab", " ", "  ", "\t", "\u{a0}", "x.", "\u{3000}", "é"];
+        let pieces = [
+            "ab", " ", "  ", "\t", "\u{a0}", "x.", "\u{3000}", "é", "\r", "\x0b",
+        ];
         let mut x = 0x2545_F491u32;
-        for _ in 0..2000 {
+        for round in 0..4000 {
+            // Every other string from the ASCII pieces only, which the fast path serves.
+            let n = if round % 2 == 0 { pieces.len() } else { 4 };
             let mut s = String::new();
             for _ in 0..8 {
                 x ^= x << 13;
                 x ^= x >> 17;
                 x ^= x << 5;
-                s.push_str(pieces[x as usize % pieces.len()]);
+                let p = [0, 1, 5, 2][x as usize % 4];
+                s.push_str(if n == 4 {
+                    pieces[p]
+                } else {
+                    pieces[x as usize % n]
+                });
             }
             for start in ["", "a", "a "] {
                 let (mut got, mut want) = (start.to_string(), start.to_string());
