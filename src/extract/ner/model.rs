@@ -256,7 +256,7 @@ pub(crate) fn viterbi(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
 /// One Viterbi step: per lane (see [`LANE`]), the best `prev[x] + trans[x][y]` over legal
 /// predecessors `x` and its first arg max.
 #[inline(always)]
-fn step_lanes(steps: &Steps, prev: &[f32; NT], best: &mut [f32; NTP], arg: &mut [u8; NTP]) {
+fn step_lanes(steps: &Steps, prev: &[f32; NT], best: &mut [f32; NTP], arg: &mut [i32; NTP]) {
     *best = [f32::NEG_INFINITY; NTP];
     *arg = [0; NTP];
     for (row, &x) in steps.closed.iter().zip(&CLOSED) {
@@ -264,7 +264,7 @@ fn step_lanes(steps: &Steps, prev: &[f32; NT], best: &mut [f32; NTP], arg: &mut 
             let s = prev[x] + row[lane];
             if s > best[lane] {
                 best[lane] = s;
-                arg[lane] = x as u8;
+                arg[lane] = x as i32;
             }
         }
     }
@@ -277,7 +277,7 @@ fn step_lanes(steps: &Steps, prev: &[f32; NT], best: &mut [f32; NTP], arg: &mut 
             let s = prev[x] + t;
             if s > best[16 + j] {
                 best[16 + j] = s;
-                arg[16 + j] = x as u8;
+                arg[16 + j] = x as i32;
             }
         }
     }
@@ -304,7 +304,7 @@ unsafe fn viterbi_avx2(stage: &Stage, em: &[[f32; NT]], out: &mut Vec<u8>) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn step_avx2(steps: &Steps, prev: &[f32; NT], best: &mut [f32; NTP], arg: &mut [u8; NTP]) {
+unsafe fn step_avx2(steps: &Steps, prev: &[f32; NT], best: &mut [f32; NTP], arg: &mut [i32; NTP]) {
     use std::arch::x86_64::*;
     let neg = _mm256_set1_ps(f32::NEG_INFINITY);
     let mut b = [neg; 3];
@@ -341,16 +341,16 @@ unsafe fn step_avx2(steps: &Steps, prev: &[f32; NT], best: &mut [f32; NTP], arg:
     let m = _mm256_cmp_ps::<_CMP_GT_OQ>(s, b[2]);
     b[2] = _mm256_blendv_ps(b[2], s, m);
     a[2] = _mm256_blendv_ps(a[2], _mm256_setr_ps(2., 2., 6., 6., 10., 10., 14., 14.), m);
-    let mut af = [0f32; NTP];
     for c in 0..3 {
-        // SAFETY: both arrays hold NTP = 24 floats; chunk c writes 8c..8c+8.
+        // SAFETY: both arrays hold NTP = 24 lanes; chunk c writes 8c..8c+8. The arg max
+        // lanes hold small whole numbers, which the truncating conversion keeps exactly.
         unsafe {
             _mm256_storeu_ps(best.as_mut_ptr().add(c * 8), b[c]);
-            _mm256_storeu_ps(af.as_mut_ptr().add(c * 8), a[c]);
+            _mm256_storeu_si256(
+                arg.as_mut_ptr().add(c * 8).cast::<__m256i>(),
+                _mm256_cvttps_epi32(a[c]),
+            );
         }
-    }
-    for (d, s) in arg.iter_mut().zip(af) {
-        *d = s as u8;
     }
 }
 
@@ -359,7 +359,7 @@ fn viterbi_with(
     stage: &Stage,
     em: &[[f32; NT]],
     out: &mut Vec<u8>,
-    mut step: impl FnMut(&Steps, &[f32; NT], &mut [f32; NTP], &mut [u8; NTP]),
+    mut step: impl FnMut(&Steps, &[f32; NT], &mut [f32; NTP], &mut [i32; NTP]),
 ) {
     out.clear();
     let n = em.len();
@@ -369,8 +369,8 @@ fn viterbi_with(
     }
     const NEG: f32 = f32::NEG_INFINITY;
     let steps = Steps::new(&stage.masked);
-    // Back pointers by lane.
-    let mut back = vec![[0u8; NTP]; n];
+    // Back pointers by lane, as the step's 32-bit lanes (no narrowing per step).
+    let mut back = vec![[0i32; NTP]; n];
     let mut prev = [NEG; NT];
     for (y, p) in prev.iter_mut().enumerate() {
         *p = em[0][y] + stage.start[y];
@@ -394,7 +394,7 @@ fn viterbi_with(
     out.resize(n, 0);
     out[n - 1] = arg as u8;
     for i in (1..n).rev() {
-        out[i - 1] = back[i][LANE[out[i] as usize]];
+        out[i - 1] = back[i][LANE[out[i] as usize]] as u8;
     }
 }
 
