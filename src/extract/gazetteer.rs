@@ -287,7 +287,7 @@ fn norm_token(t: &str, out: &mut String) {
 
 /// Lookup key of a token sequence: normalised tokens joined by one space.
 pub fn key_of<S: AsRef<str>>(words: &[S]) -> String {
-    let mut k = String::new();
+    let mut k = String::with_capacity(words.iter().map(|w| w.as_ref().len() + 1).sum());
     key_into(words, &mut k);
     k
 }
@@ -391,6 +391,12 @@ impl Gazetteer {
     /// Builds the index from the files `get(name)` returns as (path for errors, contents).
     fn from_files(get: &FileSource<'_>) -> Result<Gazetteer, GazetteerError> {
         let mut g = Gazetteer::default();
+        // The shipped files add ~41k names: sized once instead of rehashing every string
+        // key at each doubling (start-up is paid by every run).
+        g.exact.reserve(1 << 16);
+        g.folded.reserve(1 << 16);
+        g.first_words.reserve(1 << 15);
+        g.first_words_folded.reserve(1 << 15);
         let (p, text) = get("countries.tsv")?;
         for row in parse_rows(&p, &text, 8)? {
             let f = &row.fields;
@@ -540,7 +546,8 @@ impl Gazetteer {
 
     /// Indexes `name` (exact and folded) for a hit; [`Gazetteer::finish`] orders them.
     fn add(&mut self, name: &str, kind: HitKind, idx: u32, primary: bool, addable: bool, rank: u8) {
-        let words = name_words(name);
+        let toks = tokenize(name);
+        let words: Vec<&str> = toks.iter().map(|t| t.text(name)).collect();
         if words.is_empty() {
             return;
         }
@@ -548,13 +555,21 @@ impl Gazetteer {
         let key = key_of(&words);
         let first = key_of(&words[..1]);
         let n = words.len();
-        let e = self
-            .first_words_folded
-            .entry(first.to_lowercase())
-            .or_insert(0);
-        *e = (*e).max(n);
-        let e = self.first_words.entry(first).or_insert(0);
-        *e = (*e).max(n);
+        // Most first words were seen before (70k names share far fewer first words): look
+        // them up before building owned keys.
+        let folded_first = crate::extract::tokens::lowercase(&first);
+        match self.first_words_folded.get_mut(folded_first.as_ref()) {
+            Some(e) => *e = (*e).max(n),
+            None => {
+                self.first_words_folded.insert(folded_first.into_owned(), n);
+            }
+        }
+        match self.first_words.get_mut(first.as_str()) {
+            Some(e) => *e = (*e).max(n),
+            None => {
+                self.first_words.insert(first, n);
+            }
+        }
         let hit = Hit {
             kind,
             idx,
@@ -562,9 +577,14 @@ impl Gazetteer {
             addable,
             rank,
         };
-        let folded = key.to_lowercase();
+        let folded = crate::extract::tokens::lowercase(&key);
+        match self.folded.get_mut(folded.as_ref()) {
+            Some(v) => push_unique(v, hit),
+            None => {
+                self.folded.insert(folded.into_owned(), vec![hit]);
+            }
+        }
         push_unique(self.exact.entry(key).or_default(), hit);
-        push_unique(self.folded.entry(folded).or_default(), hit);
     }
 
     /// Sorts every hit list by rank, then population (descending), then list order.

@@ -401,12 +401,8 @@ struct ChunkScratch {
 /// general splitter; the tests check both give the same tokens).
 fn tokenize_with(text: &str, fast: bool) -> Vec<Token> {
     let mut out = Vec::with_capacity(text.len() / 5 + 1);
-    // Room for a long chunk up front: growing three vectors per document showed in profiles.
-    let mut sc = ChunkScratch {
-        chars: Vec::with_capacity(64),
-        bytes: Vec::with_capacity(64),
-        lens: Vec::with_capacity(16),
-    };
+    // Allocated on the first chunk the general splitter takes (see `push_chunk`).
+    let mut sc = ChunkScratch::default();
     // The chunk being read: its first byte and char, and whether it is ASCII so far (most
     // are, and those may take the fast path).
     let mut chunk: Option<(usize, usize)> = None;
@@ -490,6 +486,13 @@ fn push_chunk(
             push(n - post, n);
         }
         return;
+    }
+    if sc.chars.capacity() == 0 {
+        // Room for a long chunk at once: growing three vectors per document showed in
+        // profiles (and a short name may need none of them).
+        sc.chars.reserve(64);
+        sc.bytes.reserve(64);
+        sc.lens.reserve(16);
     }
     sc.chars.clear();
     sc.bytes.clear();
