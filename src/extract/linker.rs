@@ -389,7 +389,7 @@ fn link_orgs(gaz: &Gazetteer, cands: &[Candidate], words: &[&str], canon: &mut [
                 let jw = &words[cands[j].tokens.clone()];
                 let initials: String = jw
                     .iter()
-                    .filter(|x| !INITIALS_SKIP.contains(&x.to_lowercase().as_str()))
+                    .filter(|x| !crate::extract::tokens::lowercase_in(x, INITIALS_SKIP))
                     .filter_map(|x| x.chars().next())
                     .filter(|c| c.is_uppercase())
                     .collect();
