@@ -78,48 +78,30 @@ impl SpoolWriter {
     /// Append one document.
     pub fn push(&mut self, d: Doc) -> Result<(), WriteError> {
         self.count += 1;
-        if self.enc.is_none() {
-            self.mem_bytes += doc_bytes(&d);
-            self.mem.push(d);
-            if self.mem_bytes > self.budget {
-                self.spill()?;
-            }
-            return Ok(());
+        if let Some(w) = self.enc.as_mut() {
+            return write_doc(w, &d).map_err(|e| WriteError::io(&self.path, e));
         }
-        self.write(&d)
+        self.mem_bytes += doc_bytes(&d);
+        self.mem.push(d);
+        if self.mem_bytes > self.budget {
+            self.spill()?;
+        }
+        Ok(())
     }
 
     /// Moves the in-memory documents to the file, which takes every later one.
     fn spill(&mut self) -> Result<(), WriteError> {
-        let f = File::create(&self.path).map_err(|e| WriteError::io(&self.path, e))?;
-        let enc = zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, f), 1)
-            .map_err(|e| WriteError::io(&self.path, e))?;
-        self.enc = Some(enc);
-        for d in std::mem::take(&mut self.mem) {
-            self.write(&d)?;
+        let io = |e| WriteError::io(&self.path, e);
+        let f = File::create(&self.path).map_err(io)?;
+        let mut enc = zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, f), 1)
+            .map_err(io)?;
+        for d in &self.mem {
+            write_doc(&mut enc, d).map_err(io)?;
         }
+        self.mem = Vec::new();
         self.mem_bytes = 0;
+        self.enc = Some(enc);
         Ok(())
-    }
-
-    fn write(&mut self, d: &Doc) -> Result<(), WriteError> {
-        let Some(w) = self.enc.as_mut() else {
-            unreachable!("write is only called once the spool has spilled");
-        };
-        let res = (|| -> std::io::Result<()> {
-            put_str(w, Some(&d.doc_id))?;
-            put_str(w, d.source.as_deref())?;
-            put_str(w, d.url.as_deref())?;
-            put_str(w, d.title.as_deref())?;
-            put_str(w, d.published.as_deref())?;
-            put_str(w, Some(&d.text))?;
-            put_str(w, d.lang.as_deref())?;
-            put_str(w, Some(&d.input_file))?;
-            put_str(w, d.author.as_deref())?;
-            w.write_all(&d.input_record.to_le_bytes())?;
-            w.write_all(&d.raw_bytes.to_le_bytes())
-        })();
-        res.map_err(|e| WriteError::io(&self.path, e))
     }
 
     /// Documents written.
@@ -144,6 +126,21 @@ impl SpoolWriter {
             count: self.count,
         })
     }
+}
+
+/// One document as a spool record.
+fn write_doc(w: &mut impl Write, d: &Doc) -> std::io::Result<()> {
+    put_str(w, Some(&d.doc_id))?;
+    put_str(w, d.source.as_deref())?;
+    put_str(w, d.url.as_deref())?;
+    put_str(w, d.title.as_deref())?;
+    put_str(w, d.published.as_deref())?;
+    put_str(w, Some(&d.text))?;
+    put_str(w, d.lang.as_deref())?;
+    put_str(w, Some(&d.input_file))?;
+    put_str(w, d.author.as_deref())?;
+    w.write_all(&d.input_record.to_le_bytes())?;
+    w.write_all(&d.raw_bytes.to_le_bytes())
 }
 
 fn put_str(w: &mut impl Write, s: Option<&str>) -> std::io::Result<()> {
