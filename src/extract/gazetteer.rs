@@ -215,11 +215,14 @@ pub struct Gazetteer {
     /// Lower-cased keys of the titles' first words: most tokens start no title, and checking
     /// one word first spares building the longer keys (title lookups run at every token).
     title_starts: FastSet<String>,
-    /// Byte lengths (bit `min(len, 63)`) and first bytes of the [`Gazetteer::title_starts`]
-    /// keys: an ASCII word matching neither starts no title, decided without hashing it.
-    title_start_lens: u64,
-    title_start_bytes: [u64; 4],
+    /// A 1024-bit filter over (byte length, first byte, last byte) of the
+    /// [`Gazetteer::title_starts`] keys: an ASCII word whose bit is clear starts no title,
+    /// decided without hashing the word (most words of a sentence are ruled out here).
+    title_start_filter: [u64; 16],
     title_max_len: usize,
+    /// Lowercased proper token-prefixes of the multi-word titles ("secretary",
+    /// "secretary of"): a title search stops at the first key no title continues.
+    title_stems: FastSet<String>,
     suffixes: FastSet<String>,
     max_len: usize,
     /// Entries whose canonical name a better-ranked entry also has (see [`Gazetteer::id_key`]).
@@ -353,6 +356,12 @@ fn name_words(name: &str) -> Vec<String> {
         .iter()
         .map(|t| t.text(name).to_string())
         .collect()
+}
+
+/// Bit of [`Gazetteer::title_start_filter`] for a key of `len` bytes from `first` to `last`.
+fn title_filter_bit(len: usize, first: u8, last: u8) -> usize {
+    let x = (len.min(255) as u32) << 16 | u32::from(first) << 8 | u32::from(last);
+    (x.wrapping_mul(0x9E37_79B1) >> 22) as usize
 }
 
 fn starts_upper(s: &str) -> bool {
@@ -544,6 +553,9 @@ impl Gazetteer {
                 g.title_starts
                     .insert(key_of(std::slice::from_ref(first)).to_lowercase());
             }
+            for j in 1..words.len() {
+                g.title_stems.insert(key_of(&words[..j]).to_lowercase());
+            }
             // A title listed as both keeps the first kind (the file is sorted, so stable).
             g.titles
                 .entry(key_of(&words).to_lowercase())
@@ -623,9 +635,9 @@ impl Gazetteer {
             .map(|(k, &n)| (k.clone(), n))
             .collect();
         for k in &self.title_starts {
-            self.title_start_lens |= 1 << k.len().min(63);
-            if let Some(&b) = k.as_bytes().first() {
-                self.title_start_bytes[usize::from(b >> 6)] |= 1 << (b & 63);
+            if let (Some(&f), Some(&l)) = (k.as_bytes().first(), k.as_bytes().last()) {
+                let bit = title_filter_bit(k.len(), f, l);
+                self.title_start_filter[bit >> 6] |= 1 << (bit & 63);
             }
         }
         let cities = std::mem::take(&mut self.cities);
@@ -894,6 +906,9 @@ impl Gazetteer {
                 if let Some(k) = self.titles.get(key.as_str()) {
                     best = Some((n + 1, *k));
                 }
+                if n + 1 < max && !self.title_stems.contains(key.as_str()) {
+                    break;
+                }
             }
             best
         })
@@ -901,18 +916,23 @@ impl Gazetteer {
 
     /// Whether some listed title starts with `word` (any case).
     pub fn starts_title(&self, word: &str) -> bool {
-        // An ASCII word keeps its length and first byte through normalising and lowercasing
-        // (but for '`', which becomes '\''): rule most words out on those two first.
-        if let Some(&b) = word.as_bytes().first().filter(|_| word.is_ascii()) {
-            let b = if b == b'`' {
-                b'\''
-            } else {
-                b.to_ascii_lowercase()
-            };
-            if self.title_start_lens & (1 << word.len().min(63)) == 0
-                || self.title_start_bytes[usize::from(b >> 6)] & (1 << (b & 63)) == 0
-            {
-                return false;
+        // An ASCII word keeps its length, and its first and last bytes lowercased, through
+        // normalising and lowercasing (but for '`', which becomes '\''): rule most words
+        // out on those three first.
+        let b = word.as_bytes();
+        if let (Some(&f), Some(&l)) = (b.first(), b.last()) {
+            if word.is_ascii() {
+                let fold = |c: u8| {
+                    if c == b'`' {
+                        b'\''
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                };
+                let bit = title_filter_bit(b.len(), fold(f), fold(l));
+                if self.title_start_filter[bit >> 6] & (1 << (bit & 63)) == 0 {
+                    return false;
+                }
             }
         }
         // Plain lowercase ASCII words (most of them) need no normalising copy.
@@ -1169,6 +1189,58 @@ pub(crate) mod tests {
         assert!(checked > 100_000, "{checked}");
     }
 
+    /// `title_at` without the stop at keys no title continues: every length is tried.
+    fn title_by_lengths<S: AsRef<str>>(g: &Gazetteer, words: &[S]) -> Option<(usize, TitleKind)> {
+        if !g.starts_title(words.first()?.as_ref()) {
+            return None;
+        }
+        (1..=g.title_max_len.min(words.len()))
+            .filter_map(|n| {
+                let key = key_of(&words[..n]).to_lowercase();
+                g.titles.get(key.as_str()).map(|&k| (n, k))
+            })
+            .last()
+    }
+
+    #[test]
+    fn title_search_equals_trying_every_length() {
+        let g = shipped();
+        let mut titles: Vec<&String> = g.titles.keys().collect();
+        titles.sort();
+        let tail = words("of State John Kerry said");
+        for (i, t) in titles.iter().enumerate() {
+            let next = words(titles[(i * 31 + 7) % titles.len()]);
+            for mut w in [words(t), words(&t.to_uppercase()), words(&capitalise(t))] {
+                let n = w.len();
+                for cut in 0..n {
+                    assert_eq!(g.title_at(&w[cut..]), title_by_lengths(g, &w[cut..]));
+                }
+                w.extend(tail.iter().cloned());
+                assert_eq!(g.title_at(&w), title_by_lengths(g, &w), "{w:?}");
+                w.truncate(n);
+                w.extend(next.iter().cloned());
+                assert_eq!(g.title_at(&w), title_by_lengths(g, &w), "{w:?}");
+            }
+        }
+        let w = words(include_str!("../../data/sample/articles.jsonl"));
+        for i in 0..w.len() {
+            let end = (i + 8).min(w.len());
+            assert_eq!(g.title_at(&w[i..end]), title_by_lengths(g, &w[i..end]));
+        }
+    }
+
+    fn capitalise(s: &str) -> String {
+        s.split(' ')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<String>>()
+            .join(" ")
+    }
+
     #[test]
     fn longest_match_and_titles() {
         let g = shipped();
@@ -1204,11 +1276,12 @@ pub(crate) mod tests {
             words.push(k[..k.len() - 1].to_string());
         }
         for w in [
-            "", "`s", "'s", "the", "The", "said", "x", "Zürich", "a", "Mr", "MR", "mr.",
+            "", "`s", "'s", "the", "The", "said", "x", "Zürich", "a", "Mr", "MR", "mr.", "`mr",
         ] {
             words.push(w.to_string());
         }
-        assert!(words.len() > 100);
+        words.extend(name_words(include_str!("../../data/sample/articles.jsonl")));
+        assert!(words.len() > 1000);
         for w in &words {
             let mut k = String::new();
             norm_token(w, &mut k);

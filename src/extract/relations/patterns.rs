@@ -97,17 +97,18 @@ impl View<'_> {
     fn chars(&self, a: usize, b: usize) -> (usize, usize) {
         (self.tokens[a].start, self.tokens[b - 1].end)
     }
-    fn words(&self, a: usize) -> Vec<&str> {
-        (a..self.range.end.min(a + 6))
-            .map(|i| self.word(i))
-            .collect()
-    }
     /// A position title at `t`: its length without a trailing "of"/"for".
     fn title(&self, gaz: &Gazetteer, t: usize) -> Option<usize> {
         if !gaz.starts_title(self.word(t)) {
             return None;
         }
-        let (n, kind) = gaz.title_at(&self.words(t))?;
+        // Up to six words from `t`, on the stack.
+        let mut words = [""; 6];
+        let n = self.range.end.min(t + 6).saturating_sub(t);
+        for (k, w) in words[..n].iter_mut().enumerate() {
+            *w = self.word(t + k);
+        }
+        let (n, kind) = gaz.title_at(&words[..n])?;
         if kind != TitleKind::Position {
             return None;
         }
