@@ -16,7 +16,7 @@ use newsmill::read::{InputConfig, ReadItem, Source};
 
 // The allocator the `newsmill` binary uses, so stage figures match whole runs.
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: newsmill::alloc::Mimalloc = newsmill::alloc::Mimalloc;
 
 fn cpu() -> f64 {
     newsmill::util::cpu_secs().unwrap_or(0.0)

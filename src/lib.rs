@@ -22,6 +22,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod clean;
 pub mod config;
 pub mod dedup;

@@ -16,7 +16,7 @@ use newsmill::read::{InputFormat, ShardSpec};
 // keys, table cells); mimalloc's thread-local free lists cost a fraction of glibc malloc's
 // locking and consolidation (measured in BENCHMARKS.md).
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: newsmill::alloc::Mimalloc = newsmill::alloc::Mimalloc;
 
 /// Transparent huge pages cost this workload more than they save: the allocator frees and
 /// reuses memory batch after batch, and every fresh huge page is 2 MB for the kernel to zero
