@@ -75,12 +75,27 @@ fn normalise_into(name: &str, out: &mut String) {
 
 /// Stable entity id of a type and canonical name (or normalised value).
 pub fn entity_id(etype: EntityType, key: &str) -> u64 {
-    let t = etype.as_str();
-    let mut s = String::with_capacity(t.len() + 1 + key.len());
-    s.push_str(t);
-    s.push('\u{1f}');
-    normalise_into(key, &mut s);
-    xxh3_64_with_seed(s.as_bytes(), ENTITY_ID_SEED)
+    thread_local! {
+        /// The hashed text's buffer, reused: ids are computed several times per mention.
+        static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    let hash = |s: &mut String| {
+        s.clear();
+        s.push_str(etype.as_str());
+        s.push('\u{1f}');
+        normalise_into(key, s);
+        xxh3_64_with_seed(s.as_bytes(), ENTITY_ID_SEED)
+    };
+    BUF.with(|b| match b.try_borrow_mut() {
+        Ok(mut b) => {
+            let h = hash(&mut b);
+            if b.capacity() > 4096 {
+                *b = String::new();
+            }
+            h
+        }
+        Err(_) => hash(&mut String::new()),
+    })
 }
 
 /// Joins tokens the way they appeared: one space where the text had whitespace.
@@ -261,9 +276,23 @@ fn disambiguate_places(gaz: &Gazetteer, cands: &mut [Candidate], words: &[&str])
 
 /// PERSON clustering (see the module docs); also adopts surname-only mentions of other types.
 fn link_persons(cands: &mut [Candidate], words: &[&str], canon: &mut [Option<usize>]) {
+    // Name words of the candidates read below: persons, and the untyped-by-gazetteer
+    // organisations, places and misc that may be surnames (dates, amounts and gazetteer
+    // places, often most of a document's candidates, are never compared).
     let pw: Vec<Vec<String>> = cands
         .iter()
-        .map(|c| person_words(&words[c.tokens.clone()]))
+        .map(|c| {
+            let maybe_surname = c.hit.is_none()
+                && matches!(
+                    c.etype,
+                    EntityType::Org | EntityType::Misc | EntityType::Loc
+                );
+            if c.etype == EntityType::Person || maybe_surname {
+                person_words(&words[c.tokens.clone()])
+            } else {
+                Vec::new()
+            }
+        })
         .collect();
     let mut order: Vec<usize> = (0..cands.len())
         .filter(|&i| cands[i].etype == EntityType::Person && !pw[i].is_empty())
@@ -374,27 +403,39 @@ fn link_orgs(gaz: &Gazetteer, cands: &[Candidate], words: &[&str], canon: &mut [
         }
     }
     // Acronyms: "JOC" after "Joint Operations Command".
-    for &i in &orgs {
+    let is_acronym = |i: usize| {
         let w = &words[cands[i].tokens.clone()];
-        if w.len() != 1
-            || !(2..=6).contains(&w[0].chars().count())
-            || !w[0].chars().all(|c| c.is_ascii_uppercase())
-        {
-            continue;
-        }
-        let matches: Vec<usize> = orgs
-            .iter()
-            .copied()
-            .filter(|&j| {
-                let jw = &words[cands[j].tokens.clone()];
-                let initials: String = jw
-                    .iter()
+        w.len() == 1
+            && (2..=6).contains(&w[0].chars().count())
+            && w[0].chars().all(|c| c.is_ascii_uppercase())
+    };
+    if !orgs.iter().any(|&i| is_acronym(i)) {
+        return;
+    }
+    // Initials of the multi-word organisations, made once for all the acronyms.
+    let initials: Vec<Option<String>> = orgs
+        .iter()
+        .map(|&j| {
+            let jw = &words[cands[j].tokens.clone()];
+            (jw.len() > 1).then(|| {
+                jw.iter()
                     .filter(|x| !crate::extract::tokens::lowercase_in(x, INITIALS_SKIP))
                     .filter_map(|x| x.chars().next())
                     .filter(|c| c.is_uppercase())
-                    .collect();
-                jw.len() > 1 && initials == w[0]
+                    .collect()
             })
+        })
+        .collect();
+    for &i in &orgs {
+        if !is_acronym(i) {
+            continue;
+        }
+        let w = &words[cands[i].tokens.clone()];
+        let matches: Vec<usize> = orgs
+            .iter()
+            .zip(&initials)
+            .filter(|(_, ini)| ini.as_deref() == Some(w[0]))
+            .map(|(&j, _)| j)
             .collect();
         if let Some(h) = nearest(&matches, i, cands) {
             canon[i] = Some(canon[h].unwrap_or(h));
