@@ -303,6 +303,10 @@ pub(crate) fn token_atoms(res: &Resources, tok: &str, sc: &mut Scratch) -> Token
 }
 
 /// Longest-match gazetteer lookup starting at capitalised tokens.
+/// Phrase lengths whose keys [`mark_gazetteer`] computes and prefetches at once (the
+/// shipped gazetteer's phrases have at most 6 tokens).
+const MAX_PHRASE: usize = 8;
+
 fn mark_gazetteer(g: &Gazetteer, toks: &mut [TokenAtoms]) {
     if g.max_len == 0 {
         return;
@@ -313,13 +317,33 @@ fn mark_gazetteer(g: &Gazetteer, toks: &mut [TokenAtoms]) {
             i += 1;
             continue;
         }
-        let mut key = 0u64;
-        let mut best: Option<(usize, u32)> = None;
-        for len in 1..=g.max_len.min(toks.len() - i) {
+        // The phrase keys of every length from here, then their slots fetched together:
+        // the table is large and these probes used to wait on memory one after another.
+        let n = g.max_len.min(toks.len() - i).min(MAX_PHRASE);
+        let mut keys = [0u64; MAX_PHRASE];
+        for len in 1..=n {
             let w = toks[i + len - 1].lex_key;
-            key = if len == 1 { w } else { phrase_extend(key, w) };
+            keys[len - 1] = if len == 1 {
+                w
+            } else {
+                phrase_extend(keys[len - 2], w)
+            };
+            g.map.prefetch(keys[len - 1]);
+        }
+        let mut best: Option<(usize, u32)> = None;
+        for (len, &key) in keys[..n].iter().enumerate() {
             if let Some(bits) = g.map.get(key) {
-                best = Some((len, bits));
+                best = Some((len + 1, bits));
+            }
+        }
+        // Phrases longer than the key buffer (none in the shipped model) are still matched.
+        if g.max_len > MAX_PHRASE && toks.len() - i > MAX_PHRASE {
+            let mut key = keys[MAX_PHRASE - 1];
+            for len in MAX_PHRASE + 1..=g.max_len.min(toks.len() - i) {
+                key = phrase_extend(key, toks[i + len - 1].lex_key);
+                if let Some(bits) = g.map.get(key) {
+                    best = Some((len, bits));
+                }
             }
         }
         match best {
@@ -741,6 +765,23 @@ mod tests {
         let sents = vec![vec!["In", "New", "York", "today"]];
         let a = atoms(&r, &sents, &mut Scratch::default());
         assert_eq!((a[1].gaz_b, a[2].gaz_i, a[3].gaz_b), (4, 4, 0));
+    }
+
+    #[test]
+    fn gazetteer_matches_phrases_longer_than_the_key_buffer() {
+        let mut r = res();
+        let long: Vec<String> = (0..MAX_PHRASE + 2).map(|k| format!("w{k}")).collect();
+        r.gazetteer.add(phrase_key(&long), 2, long.len());
+        r.gazetteer
+            .add(phrase_key(&long[..MAX_PHRASE]), 1, MAX_PHRASE);
+        let mut sent: Vec<String> = vec!["In".into()];
+        sent.extend(long.iter().map(|w| w.to_uppercase()));
+        sent.push("said".into());
+        let sents = vec![sent.iter().map(String::as_str).collect::<Vec<_>>()];
+        let a = atoms(&r, &sents, &mut Scratch::default());
+        assert_eq!(a[1].gaz_b, 2, "the longest phrase wins");
+        assert!(a[2..=long.len()].iter().all(|t| t.gaz_i == 2));
+        assert_eq!(a[long.len() + 1].gaz_i, 0);
     }
 
     #[test]

@@ -82,6 +82,14 @@ impl U64Map {
         }
     }
 
+    /// Hints the CPU to fetch `key`'s home slot (see [`prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch(&self, key: u64) {
+        if !self.slots.is_empty() {
+            prefetch(&self.slots[self.slot(fix_key(key))]);
+        }
+    }
+
     /// Value stored for `key`.
     #[inline]
     pub(crate) fn get(&self, key: u64) -> Option<u32> {
