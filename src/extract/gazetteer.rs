@@ -669,10 +669,10 @@ impl Gazetteer {
     /// The key an entity id is computed from: the canonical name, plus a stable discriminator
     /// (GeoNames id or ISO code) for an entry whose name a better-ranked entry also has, so the
     /// country Georgia keeps the plain name's id and the US state gets its own.
-    pub fn id_key(&self, hit: Hit) -> Option<String> {
+    pub fn id_key(&self, hit: Hit) -> Option<std::borrow::Cow<'_, str>> {
         let e = self.entity(hit)?;
         if !self.shadowed.contains(&(hit.kind, hit.idx)) {
-            return Some(e.name.to_string());
+            return Some(std::borrow::Cow::Borrowed(e.name));
         }
         let i = hit.idx as usize;
         let disc = match hit.kind {
@@ -683,7 +683,7 @@ impl Gazetteer {
             HitKind::Subdivision => self.subdivisions.get(i)?.code.clone(),
             HitKind::Org => format!("org{i}"),
         };
-        Some(format!("{} [{disc}]", e.name))
+        Some(std::borrow::Cow::Owned(format!("{} [{disc}]", e.name)))
     }
 
     /// Hits for exactly this token sequence, best first. Exact case is tried first; the folded
