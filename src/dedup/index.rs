@@ -16,6 +16,7 @@
 //! containment-only matches fall in two or more different clusters joins none of them —
 //! a short text "contained" in several unrelated stories is a boilerplate hub, not a copy.
 
+use super::buckets::BandMap;
 use super::cluster::{prefers, UnionFind, NONE};
 use super::config::{DedupConfig, KeepPolicy, Mode};
 use super::signature::Signature;
@@ -141,7 +142,7 @@ pub struct DedupIndex {
     pub(crate) uf: UnionFind,
     pub(crate) exact_map: FastMap<u64, u32>,
     /// Per band: band key -> most recently added doc with that key.
-    pub(crate) buckets: Vec<FastMap<u32, u32>>,
+    pub(crate) buckets: Vec<BandMap>,
     /// `bands` entries per doc: the previous doc in the same bucket (chain), or `NONE`.
     pub(crate) next: Vec<u32>,
     /// Index of the first doc added in this run.
@@ -174,7 +175,7 @@ impl DedupIndex {
             kept_before: Vec::new(),
             uf: UnionFind::default(),
             exact_map: FastMap::default(),
-            buckets: vec![FastMap::default(); bands],
+            buckets: vec![BandMap::default(); bands],
             next: Vec::new(),
             run_start: 0,
             run_meta: Vec::new(),
@@ -207,7 +208,7 @@ impl DedupIndex {
             + self.next.capacity() * 4
             + map_bytes(self.exact_map.capacity(), 12);
         for b in &self.buckets {
-            bytes += map_bytes(b.capacity(), 8);
+            bytes += b.heap_bytes();
         }
         bytes as f64 / self.keys.len() as f64
     }
@@ -317,7 +318,15 @@ impl DedupIndex {
         }
         self.exact_map.insert(self.exact[i as usize], i);
         if self.n_shingles[i as usize] >= self.p.cfg.min_shingles.max(1) {
+            // Each band's slot is fetched a few bands before it is written (see `BandMap`).
+            const AHEAD: usize = 8;
+            for band in 0..AHEAD.min(self.p.bands) {
+                self.buckets[band].prefetch(self.band_key(i, band));
+            }
             for band in 0..self.p.bands {
+                if band + AHEAD < self.p.bands {
+                    self.buckets[band + AHEAD].prefetch(self.band_key(i, band + AHEAD));
+                }
                 let key = self.band_key(i, band);
                 if let Some(prev) = self.buckets[band].insert(key, i) {
                     self.next[i as usize * self.p.bands + band] = prev;

@@ -37,6 +37,7 @@
 //! assert!(out[0].keep && !out[1].keep);
 //! ```
 
+mod buckets;
 mod cluster;
 mod config;
 mod index;

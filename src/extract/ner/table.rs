@@ -14,20 +14,7 @@ pub(crate) fn fix_key(h: u64) -> u64 {
     }
 }
 
-/// Hints the CPU to pull the cache line holding `x` into L1. A hint only: it never faults
-/// and changes no result.
-#[inline(always)]
-pub(crate) fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: PREFETCHT0 is part of SSE (baseline on x86_64), reads nothing architecturally
-    // and cannot fault; `x` is a valid reference anyway.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
-}
+pub(crate) use crate::util::prefetch;
 
 /// Open-addressing hash table `u64 -> u32`, load factor ≤ 0.5.
 #[derive(Debug, Clone, Default)]
