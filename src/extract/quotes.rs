@@ -251,7 +251,7 @@ fn quote_marks(c: &Ctx) -> Vec<(usize, usize)> {
     while i < c.tokens.len() {
         let w = c.word(i);
         let ch = w.chars().next().unwrap_or(' ');
-        if w.chars().count() == 1 && is_open(ch) {
+        if is_open(ch) && w.chars().count() == 1 {
             let close = closing_for(ch);
             let mut j = i + 1;
             let mut found = None;
