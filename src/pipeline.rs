@@ -392,6 +392,13 @@ fn run_in_pool(cfg: &Config, ctx: &RunContext, threads: usize) -> Result<RunRepo
         }
     }
 
+    // The decisions are made: a plain run frees the index (the only state that grows with
+    // the corpus) instead of holding it under pass 2's peak; a nightly run keeps it to save
+    // with the run's commit.
+    if nightly.is_none() {
+        index = None;
+    }
+
     // Pass 2: spool → extract → tables. A writer thread turns each extracted batch into rows
     // and Parquet while the pool extracts the next one: writing is a fifth of the pass, and
     // done in line it left the pool idle (CPU use 0.79 of two cores on Reuters).
