@@ -31,6 +31,7 @@ fn line(stage: &str, docs: usize, bytes: usize, secs: f64) {
 }
 
 fn main() {
+    newsmill::alloc::no_transparent_huge_pages();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let reuters = root.join("../shared/data/reuters21578/reuters.jsonl.zst");
     let input = if reuters.exists() {

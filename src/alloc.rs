@@ -1,8 +1,26 @@
-//! The allocator the `newsmill` binary and its benchmarks install (`#[global_allocator]`).
+//! The allocator the `newsmill` binary and its benchmarks install (`#[global_allocator]`),
+//! and the memory setting they share.
 //!
 //! The pipeline makes and drops many small strings and vectors per document; mimalloc's
 //! thread-local free lists cost a fraction of glibc malloc's locking (BENCHMARKS.md). The
 //! library itself allocates through whatever allocator its user installs.
+
+/// Turns transparent huge pages off for this process; the `newsmill` binary and the stage
+/// bench call it first thing, so stage figures match whole runs.
+///
+/// They cost this workload more than they save: the allocator frees and reuses memory batch
+/// after batch, and every fresh huge page is 2 MB for the kernel to zero (10% of a Reuters
+/// run's CPU, in `clear_page`). With them off, system time fell from 0.6-1.0 s to 0.25-0.4 s
+/// per Reuters run and peak RSS by ~40 MB; left on in the stage bench, `clear_page` took 36%
+/// of its samples and halved the dedup index's figure (BENCHMARKS.md).
+pub fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag on this process; it reads and writes no
+    // memory of ours. Failure (an old kernel) just leaves the default in place.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
 
 /// mimalloc through its plain entry points where the alignment allows. The `mimalloc`
 /// crate's allocator calls the aligned ones for every request, which re-check the alignment

@@ -18,19 +18,6 @@ use newsmill::read::{InputFormat, ShardSpec};
 #[global_allocator]
 static ALLOC: newsmill::alloc::Mimalloc = newsmill::alloc::Mimalloc;
 
-/// Transparent huge pages cost this workload more than they save: the allocator frees and
-/// reuses memory batch after batch, and every fresh huge page is 2 MB for the kernel to zero
-/// (10% of a Reuters run's CPU, in `clear_page`). With them off for the process, system time
-/// fell from 0.6-1.0 s to 0.25-0.4 s per Reuters run and peak RSS by ~40 MB (BENCHMARKS.md).
-fn no_transparent_huge_pages() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_THP_DISABLE only sets a flag on this process; it reads and writes no
-    // memory of ours. Failure (an old kernel) just leaves the default in place.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
-}
-
 /// `print!` that ends the process quietly (exit 0) when stdout is a closed pipe, so
 /// `newsmill eval ... | head` does not panic.
 macro_rules! out {
@@ -562,7 +549,7 @@ impl std::fmt::Display for UsageErrorWrap {
 impl std::error::Error for UsageErrorWrap {}
 
 fn main() -> ExitCode {
-    no_transparent_huge_pages();
+    newsmill::alloc::no_transparent_huge_pages();
     let cli = Cli::parse();
     let res = match cli.command {
         Command::Run(args) => cmd_run(args),
