@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interleaved A/B of two newsmill binaries on one corpus: runs A, B, A, B, ... ROUNDS times
+# Interleaved A/B of two newsmill binaries on one corpus: runs A, B, then B, A, ... ROUNDS times
 # each (so a slow spell of a shared machine hits both alike), prints every run's CPU, wall and
 # peak RSS, then each binary's mean and range, and checks that both wrote the same tables.
 # Judge a change by this (and by callgrind instruction counts), not by two single runs.
@@ -7,33 +7,41 @@
 #
 # Usage: scripts/ab.sh BIN_A BIN_B [INPUT]
 #   INPUT defaults to Reuters-21578 from ../shared (decompressed once into WORK).
-# Env: ROUNDS (default 5), THREADS (default 2), CONFIG (default ./pipeline.toml),
-#      WORK (default: a fresh temp dir).
+# Env: ROUNDS (default 5), THREADS (default 2), CONFIG (default: the repo's pipeline.toml;
+#      one with a nightly [state] dir would make the two sides share state), WORK (default:
+#      a temp dir, removed at the end; give one to keep the outputs and the decompressed input).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-[ $# -ge 2 ] || { sed -n 2,11p "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n 2,12p "$0"; exit 2; }
+# Paths given relative to the caller's directory, resolved before moving to the repo root.
 A=$(realpath "$1"); B=$(realpath "$2")
+INPUT=""
+[ $# -ge 3 ] && INPUT=$(realpath "$3")
+ROOT=$(realpath "$(dirname "$0")/..")
+CONFIG=$(realpath "${CONFIG:-$ROOT/pipeline.toml}")
+cd "$ROOT"
 ROUNDS=${ROUNDS:-5}
 THREADS=${THREADS:-2}
-CONFIG=$(realpath "${CONFIG:-pipeline.toml}")
-WORK=${WORK:-$(mktemp -d /tmp/newsmill-ab.XXXXXX)}
+if [ -z "${WORK:-}" ]; then
+  WORK=$(mktemp -d /tmp/newsmill-ab.XXXXXX)
+  trap 'rm -rf "$WORK"' EXIT
+fi
 mkdir -p "$WORK"
-if [ $# -ge 3 ]; then
-  INPUT=$(realpath "$3")
-else
+if [ -z "$INPUT" ]; then
   REUTERS=../shared/data/reuters21578/reuters.jsonl.zst
   if [ ! -f "$REUTERS" ]; then
     echo "SKIPPED: $REUTERS not found (give an INPUT)"; exit 0
   fi
   command -v zstd > /dev/null || { echo "needs the zstd command (or give an INPUT)"; exit 1; }
   INPUT=$WORK/reuters.jsonl
-  [ -f "$INPUT" ] || zstd -dcq "$REUTERS" > "$INPUT"
+  [ -f "$INPUT" ] || { zstd -dcq "$REUTERS" > "$INPUT.part" && mv "$INPUT.part" "$INPUT"; }
 fi
 > "$WORK/runs"
 echo "| run | binary | CPU s (user + sys) | wall s | peak RSS MiB |"
 echo "|---|---|---|---|---|"
 for r in $(seq "$ROUNDS"); do
-  for side in A B; do
+  # A first in odd rounds, B first in even ones, so neither always runs on a warmer machine.
+  order="A B"; [ $((r % 2)) = 0 ] && order="B A"
+  for side in $order; do
     bin=$A; [ $side = B ] && bin=$B
     out=$WORK/out-$side
     rm -rf "$out"

@@ -36,13 +36,13 @@ jan feb mar apr jun jul aug sep sept oct nov dec
 monday tuesday wednesday thursday friday saturday sunday
 """.split()
 
-# Frequent function words of French, Spanish, Portuguese, Italian, German, Dutch and the
-# Scandinavian languages that also occur as (rare) English tokens or name parts.
+# Frequent words of French, Spanish, Portuguese, Italian, German, Dutch and the Scandinavian
+# languages that also occur as English tokens or name parts ("par", "plus", "prix", "come").
 DENY = """
 a al als am au aux da dal das de degli dei del della delle dem den der des det die
 do dos du e een ein eine el em en er es et fra für het il im in ist la las le les lo los
-door hat man met mit na nas no nos o og om op per por que se si som son su sur te til um un
-una une und van vom von war y zu
+come door hat man met mit na nas no nos o og om op par per plus por prix que se si som son
+su sur te til um un una une und van vom von war y zu
 """.split()
 
 

@@ -202,39 +202,59 @@ fn lexicon() -> &'static HashSet<&'static str, foldhash::fast::RandomState> {
 /// earnings tables, commodity reports, one-line briefs. The share of the sample's words
 /// that are common English words (or markers), with capitalised unknown words skipped as
 /// probable names, so that "Legg Mason Wood Walker Inc said ..." is judged by its
-/// vocabulary. Returns that share when it clears the threshold.
+/// vocabulary. Not in Title Case text (more than half the words capitalised): there a
+/// capital says nothing about names, and skipping the unknown words would let a headline in
+/// any language pass on its few English-looking words. Returns the share when it clears the
+/// threshold.
 fn english_by_vocabulary(text: &str) -> Option<f64> {
+    let is_apostrophe = |c: char| c == '\'' || c == '\u{2019}';
+    let mut words: Vec<&str> = Vec::with_capacity(MARKER_WORDS);
+    for w in text
+        .split(|c: char| !c.is_alphabetic() && !is_apostrophe(c))
+        .filter(|w| !w.is_empty())
+        .take(MARKER_WORDS)
+    {
+        // "company's" (either apostrophe) and "traders'" are looked up as "company" and
+        // "traders"; other apostrophes stay in the word, which then matches nothing.
+        let w = w.trim_matches(is_apostrophe);
+        let w = w
+            .strip_suffix("'s")
+            .or_else(|| w.strip_suffix("\u{2019}s"))
+            .unwrap_or(w);
+        if w.is_empty() {
+            continue;
+        }
+        if !w.chars().all(|c| c.is_ascii() || is_apostrophe(c)) {
+            return None;
+        }
+        words.push(w);
+    }
+    let capitalised = words
+        .iter()
+        .filter(|w| w.as_bytes()[0].is_ascii_uppercase())
+        .count();
+    let skip_names = capitalised * 2 <= words.len();
     let set = lexicon();
     let mut counted = 0usize;
     let mut known = 0usize;
     let mut buf = [0u8; LEXICON_MAX_LEN];
-    for w in text
-        .split(|c: char| !c.is_alphabetic() && c != '\'')
-        .filter(|w| !w.is_empty())
-        .take(MARKER_WORDS)
-    {
-        if !w.is_ascii() {
-            return None;
-        }
-        // "company's" and "traders'" are looked up as "company" and "traders".
-        let w = w.trim_matches('\'');
-        let w = w.strip_suffix("'s").unwrap_or(w);
+    for w in words {
         let b = w.as_bytes();
-        if b.is_empty() {
-            continue;
-        }
         let hit = b.len() <= LEXICON_MAX_LEN && {
             let lower = &mut buf[..b.len()];
             for (d, s) in lower.iter_mut().zip(b) {
                 *d = s.to_ascii_lowercase();
             }
-            // ASCII in, ASCII out.
+            // Lowercasing ASCII bytes leaves valid UTF-8 valid.
             let lower = std::str::from_utf8(lower).unwrap_or_default();
             is_english_marker(lower) || set.contains(lower)
         };
         if hit {
             known += 1;
-        } else if b[0].is_ascii_uppercase() && b[1..].iter().any(u8::is_ascii_lowercase) {
+        } else if skip_names
+            && b[0].is_ascii_uppercase()
+            && b[1..].iter().any(u8::is_ascii_lowercase)
+        {
             continue;
         }
         counted += 1;
@@ -323,7 +343,8 @@ mod tests {
             "Resultat net 12 millions contre 10 millions Chiffre d affaires 150 millions contre 140 millions Dividende 2 francs",
             "Ventas 120 millones de pesos contra 100 millones Utilidad neta 12 millones contra 9 millones Dividendo 2 pesos",
             "Omzet 120 miljoen euro tegen 100 miljoen euro Nettowinst 12 miljoen euro tegen 9 miljoen euro Dividend 2 euro per aandeel",
-            "Umsatz 12 Mio Euro nach 10 Mio Euro Gewinn je Aktie 1,20 Euro nach 1,05 Euro Dividende 0,50 Euro",
+            "Benefice net 12 millions de francs, ventes 150 millions, dividende 2 francs par action, total 300 millions contre 250 millions",
+            "Umsatz stieg um 12 prozent auf 150 millionen euro, der gewinn je aktie lag bei 1,20 euro nach 1,05 euro im vorjahr",
             // Prose, and capitalised or upper-case text whose unknown words are skipped.
             "Les ventes ont progresse de 5 pour cent au premier trimestre, selon le rapport publie par la banque centrale a Paris",
             "Il governo ha approvato ieri il bilancio con un aumento delle spese per la sanita e per la scuola pubblica",
@@ -331,9 +352,35 @@ mod tests {
             "Regeringen meddelade pa tisdagen att skatten for sma foretag ska sankas nasta ar for att stodja ekonomin",
             "LE GOUVERNEMENT FRANCAIS A ANNONCE UN PLAN NATIONAL POUR LE SECTEUR AGRICOLE ET LES PRIX DU BLE",
             "Die Bundesregierung Berlin Finanzminister Haushalt Milliarden Euro Investitionen Bildung Forschung Verkehr",
+            "Gobierno Anuncia Plan Nacional Para El Sector Industrial En La Region Central Y La Capital Total",
+            "Regierung Plant Neue Steuer Auf Import Von Metall Und Motor Ab Januar Total Global Central Bank Export Plan",
         ] {
             assert_eq!(english_by_vocabulary(t), None, "{t}");
         }
+        // Words beyond ASCII (apart from apostrophes) leave the text to whatlang.
+        assert_eq!(
+            english_by_vocabulary(
+                "Shr 31 cts vs 28 cts Net 11.9 mln vs 10.9 mln Revs 167.2 mln vs 154.0 mln résultat"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn possessives_and_curly_apostrophes_are_looked_up_by_their_word() {
+        for t in [
+            "Company's net profit rose vs year ago; traders' sales fell, the company's shares steady",
+            "Company\u{2019}s net profit rose vs year ago; traders\u{2019} sales fell, the company\u{2019}s shares steady",
+        ] {
+            let share = english_by_vocabulary(t).unwrap_or(0.0);
+            assert!(share > 0.99, "{t}: {share}");
+        }
+        // A word longer than the lookup buffer is simply unknown (and lowercase: counted).
+        let long = format!(
+            "{} profit sales net loss year shares record dividend",
+            "x".repeat(40)
+        );
+        assert!(english_by_vocabulary(&long).is_some());
     }
 
     #[test]
