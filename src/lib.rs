@@ -29,6 +29,7 @@ pub mod dedup;
 pub mod doc;
 pub mod eval;
 pub mod extract;
+pub(crate) mod lower;
 pub mod pipeline;
 pub mod progress;
 pub mod read;
