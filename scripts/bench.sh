@@ -5,20 +5,25 @@
 # Each configuration runs REPEAT times, interleaved round by round (so a slow spell of a
 # shared machine hits every configuration alike); the table gives the median run's figures
 # and, in its own column, the best run's MB/s per core.
+# Runs use the repo's ./pipeline.toml (the default config a user gets).
 # Env: FACTORS (default "1 4 16"), THREADS (default "2 1"), REPEAT (default 3), SEED
-#      (default 7), WORK (default: a fresh temp dir), SKIP_CARGO_BENCH=1 to skip the
-#      per-stage bench.
+#      (default 7), REUTERS (default: Reuters-21578 in ../shared), WORK (default: a temp dir,
+#      removed at the end; give one to keep the corpora and outputs for the next run),
+#      SKIP_CARGO_BENCH=1 to skip the per-stage bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-REUTERS=../shared/data/reuters21578/reuters.jsonl.zst
+REUTERS=${REUTERS:-../shared/data/reuters21578/reuters.jsonl.zst}
 if [ ! -f "$REUTERS" ]; then
-  echo "SKIPPED: $REUTERS not found (needs the team's ../shared data folder)"; exit 0
+  echo "SKIPPED: $REUTERS not found (needs the team's ../shared data folder, or set REUTERS)"; exit 0
 fi
 FACTORS=${FACTORS:-"1 4 16"}
 THREADS=${THREADS:-"2 1"}
 SEED=${SEED:-7}
-WORK=${WORK:-$(mktemp -d /tmp/newsmill-bench.XXXXXX)}
+if [ -z "${WORK:-}" ]; then
+  WORK=$(mktemp -d /tmp/newsmill-bench.XXXXXX)
+  trap 'rm -rf "$WORK"' EXIT
+fi
 mkdir -p "$WORK"
 echo "building release..." >&2
 cargo build --release -q

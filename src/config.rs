@@ -123,6 +123,25 @@ pub enum ConfigError {
     },
 }
 
+/// `run.threads` → `[run] threads`, `input.paths[0]` → `[input] paths[0]`; `None` when the
+/// error is not inside any section.
+fn key_name(path: &serde_path_to_error::Path) -> Option<String> {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for (i, seg) in path.iter().enumerate() {
+        match seg {
+            Segment::Map { key } if i == 0 => out.push_str(&format!("[{key}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                out.push_str(if i == 1 { " " } else { "." });
+                out.push_str(key);
+            }
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Unknown => out.push_str(if i == 1 { " ?" } else { ".?" }),
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 impl Config {
     /// Load and validate a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -135,9 +154,21 @@ impl Config {
 
     /// Parse and validate TOML text; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &Path) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let parse_error = |message: String| ConfigError::Parse {
             path: origin.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
+            message: message.trim_end().to_string(),
+        };
+        let de = toml::de::Deserializer::parse(text).map_err(|e| parse_error(e.to_string()))?;
+        let cfg: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            // toml's message points at the line; the key path says which setting it is, as
+            // `validate` does ("[run] threads: ..."), which matters when the same key name
+            // appears in several sections.
+            let key = key_name(e.path());
+            let inner = e.into_inner().to_string();
+            parse_error(match key {
+                Some(key) => format!("{key}: {inner}"),
+                None => inner,
+            })
         })?;
         cfg.validate(origin)?;
         Ok(cfg)
@@ -208,6 +239,30 @@ mod tests {
         let err = Config::from_toml("[clean]\nmin_wrods = 3\n", Path::new("p.toml")).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("min_wrods") && msg.contains("p.toml"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_value_type_names_section_and_key() {
+        // Several sections have a key of the same name; the message must say which one.
+        for (toml, key) in [
+            ("[run]\nthreads = \"many\"\n", "[run] threads: "),
+            ("[input]\npaths = [\"a\", 1]\n", "[input] paths[1]: "),
+            ("[dedup]\nenabled = \"yes\"\n", "[dedup] enabled: "),
+            ("[output]\nzstd_level = 2.5\n", "[output] zstd_level: "),
+        ] {
+            let msg = Config::from_toml(toml, Path::new("p.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.starts_with(&format!("p.toml: {key}")),
+                "{toml:?} gave {msg}"
+            );
+            assert!(msg.contains("invalid type"), "{msg}");
+        }
+        let msg = Config::from_toml("[run\n", Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("p.toml: TOML parse error"), "{msg}");
     }
 
     #[test]
