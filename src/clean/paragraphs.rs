@@ -50,7 +50,11 @@ pub fn paragraphs(text: &str, unwrap: bool) -> (Vec<String>, u64) {
         if indented && !cur.is_empty() {
             flush(&mut cur, &mut out);
         }
-        if !cur.is_empty() {
+        if cur.is_empty() {
+            // A hard-wrapped paragraph is several lines: reserve for a typical one (~6
+            // lines of 65) instead of regrowing the string line by line.
+            cur.reserve(384);
+        } else {
             if cur.ends_with('-') && cur.len() > 1 && !cur.ends_with(" -") {
                 // "U.S.-\nbased": the hyphen is real, no space.
             } else {

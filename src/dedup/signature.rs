@@ -13,7 +13,7 @@
 use super::config::DedupConfig;
 use super::normalize::{for_each_token, NormalizeOptions};
 use super::DedupError;
-use xxhash_rust::xxh3::{xxh3_64_with_seed, Xxh3};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Separator fed between tokens to the exact hash; 0xFF never occurs in UTF-8.
 const TOKEN_SEP: [u8; 1] = [0xFF];
@@ -96,13 +96,18 @@ impl Signer {
     /// A text with fewer words than `shingle_words` (but at least one) is one shingle made
     /// of all its words, so short texts still get a usable sketch.
     pub fn sign(&self, text: &str) -> Signature {
-        let mut exact = Xxh3::with_seed(self.seed);
+        // The exact hash is xxh3 of "token SEP token SEP ...". Hashing that stream in one
+        // call gives the same value as feeding it token by token to a streaming hasher, at
+        // a fraction of the per-call cost (two `update`s per token were ~1% of a run).
+        let mut stream: Vec<u8> = Vec::with_capacity(text.len() + text.len() / 8 + 8);
         let mut tokens: Vec<u64> = Vec::with_capacity(text.len() / 5 + 1);
         for_each_token(text, self.opts, |t| {
-            exact.update(t.as_bytes());
-            exact.update(&TOKEN_SEP);
+            stream.extend_from_slice(t.as_bytes());
+            stream.extend_from_slice(&TOKEN_SEP);
             tokens.push(xxh3_64_with_seed(t.as_bytes(), self.seed));
         });
+        let exact = xxh3_64_with_seed(&stream, self.seed);
+        drop(stream);
         let n = self.shingle_words.min(tokens.len()).max(1);
         // Reuse the token buffer: shingle i only reads tokens i.., so it can be overwritten.
         let n_shingles = if tokens.is_empty() {
@@ -123,7 +128,7 @@ impl Signer {
         let mut minhash = vec![u32::MAX; self.mul.len()];
         fold_shingles(&mut minhash, &self.mul, &self.add, &tokens);
         Signature {
-            exact: exact.digest(),
+            exact,
             minhash,
             n_shingles: u32::try_from(tokens.len()).unwrap_or(u32::MAX),
         }
@@ -181,6 +186,26 @@ mod tests {
 
     fn signer() -> Signer {
         Signer::from_config(&DedupConfig::default()).expect("default config is valid")
+    }
+
+    #[test]
+    fn exact_hash_is_the_streamed_token_hash() {
+        // Persisted in nightly indexes and shard signature files: it must stay the streaming
+        // xxh3 of "token SEP token SEP ..." that earlier versions wrote.
+        let s = signer();
+        for text in [
+            "",
+            "one",
+            "The Quick brown fox, jumped over the lazy dog's back. İstanbul 12.5% ümlaut",
+            &"a long text with many repeated words to cross the hasher's buffer ".repeat(40),
+        ] {
+            let mut streamed = xxhash_rust::xxh3::Xxh3::with_seed(s.seed);
+            for_each_token(text, s.opts, |t| {
+                streamed.update(t.as_bytes());
+                streamed.update(&TOKEN_SEP);
+            });
+            assert_eq!(s.sign(text).exact, streamed.digest(), "{text:?}");
+        }
     }
 
     fn jaccard_est(a: &Signature, b: &Signature) -> f64 {

@@ -79,7 +79,8 @@ pub struct EntityRegistry {
 impl EntityRegistry {
     /// Count one kept document's mentions.
     pub fn add_doc(&mut self, published: Option<&str>, mentions: &[Mention]) {
-        let mut seen: HashSet<u64, foldhash::fast::RandomState> = HashSet::default();
+        let mut seen: HashSet<u64, foldhash::fast::RandomState> =
+            HashSet::with_capacity_and_hasher(mentions.len(), Default::default());
         for m in mentions {
             let e = &m.entity;
             let agg = self.by_id.entry(e.id).or_insert_with(|| RegisteredEntity {
