@@ -8,9 +8,16 @@
 # Runs use the repo's ./pipeline.toml (the default config a user gets).
 # Env: FACTORS (default "1 4 16"), THREADS (default "2 1"), REPEAT (default 3), SEED
 #      (default 7), REUTERS (default: Reuters-21578 in ../shared), WORK (default: a temp dir,
-#      removed at the end; give one to keep the corpora and outputs for the next run),
+#      removed at the end; give one to keep the corpora and outputs for the next run: a
+#      corpus is named by factor and seed only, so use a fresh WORK for another REUTERS),
 #      SKIP_CARGO_BENCH=1 to skip the per-stage bench.
 set -euo pipefail
+# A REUTERS given relative to the caller's directory is resolved before moving to the repo;
+# a missing file the caller named is an error, a missing ../shared is a skip.
+if [ -n "${REUTERS:-}" ]; then
+  [ -f "$REUTERS" ] || { echo "error: REUTERS=$REUTERS not found" >&2; exit 1; }
+  REUTERS=$(realpath "$REUTERS")
+fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 REUTERS=${REUTERS:-../shared/data/reuters21578/reuters.jsonl.zst}
@@ -31,7 +38,7 @@ BIN=$ROOT/target/release/newsmill
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
 REPEAT=${REPEAT:-3}
 for f in $FACTORS; do
-  corpus=$WORK/reuters-x$f.jsonl
+  corpus=$WORK/reuters-x$f-s$SEED.jsonl
   [ -f "$corpus" ] || python3 scripts/scaleup.py --input "$REUTERS" --output "$corpus" --factor "$f" --seed "$SEED"
 done
 for r in $(seq "$REPEAT"); do
@@ -40,7 +47,7 @@ for r in $(seq "$REPEAT"); do
       out=$WORK/out-x$f-t$t-r$r
       rm -rf "$out"
       echo "round $r: x$f threads=$t ..." >&2
-      /usr/bin/time -v "$BIN" run --input "$WORK/reuters-x$f.jsonl" --output "$out" -q --threads "$t" \
+      /usr/bin/time -v "$BIN" run --input "$WORK/reuters-x$f-s$SEED.jsonl" --output "$out" -q --threads "$t" \
         2>"$out.time" >/dev/null
     done
   done

@@ -123,23 +123,41 @@ pub enum ConfigError {
     },
 }
 
-/// `run.threads` → `[run] threads`, `input.paths[0]` → `[input] paths[0]`; `None` when the
-/// error is not inside any section.
+/// The key as the user wrote it: the table header in brackets, then the key, e.g.
+/// `run.threads` → `[run] threads`, `input.fields.id` → `[input.fields] id`,
+/// `input.paths[1]` → `[input] paths[1]`; a top-level name alone is `[name]` (an unknown
+/// section, or a section given a plain value). `None` when the path is empty.
 fn key_name(path: &serde_path_to_error::Path) -> Option<String> {
     use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for (i, seg) in path.iter().enumerate() {
-        match seg {
-            Segment::Map { key } if i == 0 => out.push_str(&format!("[{key}]")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                out.push_str(if i == 1 { " " } else { "." });
-                out.push_str(key);
+    let segs: Vec<&Segment> = path.iter().collect();
+    let render = |segs: &[&Segment]| {
+        let mut out = String::new();
+        for seg in segs {
+            match seg {
+                Segment::Map { key } | Segment::Enum { variant: key } => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                }
+                Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+                Segment::Unknown => out.push_str(if out.is_empty() { "?" } else { ".?" }),
             }
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Unknown => out.push_str(if i == 1 { " ?" } else { ".?" }),
         }
+        out
+    };
+    // The last named segment is the key; everything before it is the table header.
+    let last_key = segs
+        .iter()
+        .rposition(|s| !matches!(s, Segment::Seq { .. }))?;
+    if last_key == 0 {
+        return Some(format!("[{}]", render(&segs)));
     }
-    (!out.is_empty()).then_some(out)
+    Some(format!(
+        "[{}] {}",
+        render(&segs[..last_key]),
+        render(&segs[last_key..])
+    ))
 }
 
 impl Config {
@@ -249,6 +267,9 @@ mod tests {
             ("[input]\npaths = [\"a\", 1]\n", "[input] paths[1]: "),
             ("[dedup]\nenabled = \"yes\"\n", "[dedup] enabled: "),
             ("[output]\nzstd_level = 2.5\n", "[output] zstd_level: "),
+            ("[input.fields]\nid = 3\n", "[input.fields] id: "),
+            ("[input]\nfields = { id = 3 }\n", "[input.fields] id: "),
+            ("run = 3\n", "[run]: "),
         ] {
             let msg = Config::from_toml(toml, Path::new("p.toml"))
                 .unwrap_err()

@@ -52,8 +52,10 @@ pub fn paragraphs(text: &str, unwrap: bool) -> (Vec<String>, u64) {
         }
         if cur.is_empty() {
             // A hard-wrapped paragraph is several lines: reserve for a typical one (~6
-            // lines of 65) instead of regrowing the string line by line.
-            cur.reserve(384);
+            // lines of 65) instead of regrowing the string line by line. One-line
+            // paragraphs (table rows, datelines) get no more than they need.
+            let continues = lines.get(i + 1).is_some_and(|l| !l.trim().is_empty());
+            cur.reserve(if continues { 384 } else { trimmed.len() });
         } else {
             if cur.ends_with('-') && cur.len() > 1 && !cur.ends_with(" -") {
                 // "U.S.-\nbased": the hyphen is real, no space.

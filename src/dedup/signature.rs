@@ -193,12 +193,27 @@ mod tests {
         // Persisted in nightly indexes and shard signature files: it must stay the streaming
         // xxh3 of "token SEP token SEP ..." that earlier versions wrote.
         let s = signer();
-        for text in [
-            "",
-            "one",
-            "The Quick brown fox, jumped over the lazy dog's back. İstanbul 12.5% ümlaut",
-            &"a long text with many repeated words to cross the hasher's buffer ".repeat(40),
-        ] {
+        // Every stream length from 0 to ~700 bytes (xxh3 has separate paths up to 16, 128,
+        // 240 bytes and for the last stripe of longer input), then a long text.
+        let words = [
+            "a",
+            "bb",
+            "ccc",
+            "dddd",
+            "eeeee",
+            "İstanbul",
+            "12.5%",
+            "ümlaut",
+        ];
+        let mut texts = vec![String::new()];
+        let mut t = String::new();
+        for i in 0..180 {
+            t.push_str(words[i * 7 % words.len()]);
+            t.push(' ');
+            texts.push(t.clone());
+        }
+        texts.push("a long text with many repeated words to cross the hasher's buffer ".repeat(40));
+        for text in &texts {
             let mut streamed = xxhash_rust::xxh3::Xxh3::with_seed(s.seed);
             for_each_token(text, s.opts, |t| {
                 streamed.update(t.as_bytes());
@@ -206,6 +221,10 @@ mod tests {
             });
             assert_eq!(s.sign(text).exact, streamed.digest(), "{text:?}");
         }
+        // Pinned: a change of tokeniser or seed would silently split exact copies from the
+        // ones stored in earlier nights' indexes.
+        const PINNED_EXACT: u64 = 2_741_397_322_643_572_417;
+        assert_eq!(s.sign("Reuters - The dollar rose.").exact, PINNED_EXACT);
     }
 
     fn jaccard_est(a: &Signature, b: &Signature) -> f64 {
