@@ -23,7 +23,8 @@ pub struct OutputConfig {
     pub formats: Vec<OutputFormat>,
     /// Rows per part file before a new `part-NNNNN` file is started. Default 1000000.
     pub rows_per_file: usize,
-    /// Rows per Parquet row group. Default 65536.
+    /// Rows per Parquet row group, filled across batches (cut early at ~32 MiB of rows).
+    /// Default 65536.
     pub row_group_rows: usize,
     /// zstd level for Parquet pages, 1 (fast) to 22 (small). Default 3.
     pub zstd_level: i32,

@@ -11,6 +11,11 @@ use polars_parquet::write::ZstdLevel;
 
 use super::{OutputConfig, OutputFormat, WriteError};
 
+/// A Parquet row group is also cut when the rows waiting for it reach this many bytes (as
+/// polars estimates them), so a table of long texts keeps memory bounded before it reaches
+/// `row_group_rows`.
+const ROW_GROUP_MAX_BYTES: usize = 32 << 20;
+
 /// Writes batches of one table.
 pub struct TableWriter {
     dir: PathBuf,
@@ -18,6 +23,13 @@ pub struct TableWriter {
     metadata: Vec<(String, String)>,
     schema: Option<Schema>,
     parquet: Option<BatchedWriter<BufWriter<File>>>,
+    /// Rows waiting to fill a Parquet row group. polars' batched writer makes one row group
+    /// of every frame it is given; a pipeline batch yields a few hundred to a few thousand
+    /// rows per table, and row groups that small slow readers down and cost a fresh zstd
+    /// context per column page.
+    pending: Vec<DataFrame>,
+    pending_rows: usize,
+    pending_bytes: usize,
     csv: Option<BufWriter<File>>,
     part: usize,
     rows_in_part: usize,
@@ -38,6 +50,9 @@ impl TableWriter {
             metadata,
             schema: None,
             parquet: None,
+            pending: Vec::new(),
+            pending_rows: 0,
+            pending_bytes: 0,
             csv: None,
             part: 0,
             rows_in_part: 0,
@@ -93,7 +108,51 @@ impl TableWriter {
         Ok(())
     }
 
+    /// Queues rows for the Parquet part; writes every full row group (and, past
+    /// [`ROW_GROUP_MAX_BYTES`] or when `all`, the rest as a shorter one).
+    fn queue_parquet(&mut self, chunk: DataFrame, all: bool) -> Result<(), WriteError> {
+        if self.parquet.is_none() {
+            return Ok(());
+        }
+        if chunk.height() > 0 {
+            self.pending_rows += chunk.height();
+            self.pending_bytes += chunk.estimated_size();
+            self.pending.push(chunk);
+        }
+        let group = self.cfg.row_group_rows;
+        let over_bytes = self.pending_bytes >= ROW_GROUP_MAX_BYTES;
+        if self.pending_rows == 0 || !(all || over_bytes || self.pending_rows >= group) {
+            return Ok(());
+        }
+        let mut frames = std::mem::take(&mut self.pending).into_iter();
+        let mut df = frames.next().expect("pending rows come in frames");
+        for f in frames {
+            df.vstack_mut_owned(f)
+                .map_err(|e| WriteError::polars(&self.dir, e))?;
+        }
+        let bytes_per_row = self.pending_bytes / self.pending_rows;
+        let w = self.parquet.as_mut().expect("checked above");
+        let mut offset = 0;
+        while df.height() - offset >= group || (offset < df.height() && (all || over_bytes)) {
+            let take = group.min(df.height() - offset);
+            // One chunk per call: polars writes each chunk of a frame as its own row group.
+            let mut rows = df.slice(offset as i64, take);
+            rows.rechunk_mut();
+            w.write_batch(&rows)
+                .map_err(|e| WriteError::polars(&self.dir, e))?;
+            offset += take;
+        }
+        self.pending_rows = df.height() - offset;
+        self.pending_bytes = self.pending_rows * bytes_per_row;
+        if self.pending_rows > 0 {
+            self.pending
+                .push(df.slice(offset as i64, self.pending_rows));
+        }
+        Ok(())
+    }
+
     fn close_part(&mut self) -> Result<(), WriteError> {
+        self.queue_parquet(DataFrame::empty(), true)?;
         if let Some(w) = self.parquet.take() {
             let path = self.part_path("parquet");
             w.finish().map_err(|e| WriteError::polars(&path, e))?;
@@ -126,10 +185,6 @@ impl TableWriter {
             }
             let take = (self.cfg.rows_per_file - self.rows_in_part).min(df.height() - offset);
             let chunk = df.slice(offset as i64, take);
-            if let Some(w) = self.parquet.as_mut() {
-                w.write_batch(&chunk)
-                    .map_err(|e| WriteError::polars(&self.dir, e))?;
-            }
             if let Some(w) = self.csv.as_mut() {
                 let mut flat = flatten_lists(&chunk, &self.cfg.list_separator)
                     .map_err(|e| WriteError::polars(&self.dir, e))?;
@@ -138,6 +193,7 @@ impl TableWriter {
                     .finish(&mut flat)
                     .map_err(|e| WriteError::polars(&self.dir, e))?;
             }
+            self.queue_parquet(chunk, false)?;
             offset += take;
             self.rows_in_part += take;
             self.rows += take as u64;
@@ -198,4 +254,46 @@ fn flatten_lists(df: &DataFrame, sep: &str) -> PolarsResult<DataFrame> {
         }
     }
     DataFrame::new(df.height(), cols)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(start: i64, n: i64) -> DataFrame {
+        df!("n" => (start..start + n).collect::<Vec<i64>>()).expect("valid frame")
+    }
+
+    fn row_groups(path: &std::path::Path) -> Vec<usize> {
+        let f = File::open(path).expect("part file");
+        let mut r = ParquetReader::new(f);
+        let meta = r.get_metadata().expect("metadata");
+        meta.row_groups.iter().map(|g| g.num_rows()).collect()
+    }
+
+    #[test]
+    fn row_groups_follow_the_setting_not_the_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = OutputConfig {
+            row_group_rows: 4,
+            rows_per_file: 10,
+            ..OutputConfig::default()
+        };
+        let mut w = TableWriter::new(dir.path().join("t"), &cfg, Vec::new()).unwrap();
+        // Batches of 3 rows: groups of 4 across batch boundaries; a part holds 10 rows.
+        for b in 0..5 {
+            w.write(&batch(b * 3, 3)).unwrap();
+        }
+        assert_eq!(w.close().unwrap(), 15);
+        let p0 = dir.path().join("t/part-00000.parquet");
+        let p1 = dir.path().join("t/part-00001.parquet");
+        assert_eq!(row_groups(&p0), vec![4, 4, 2]);
+        assert_eq!(row_groups(&p1), vec![4, 1]);
+        let mut all = Vec::new();
+        for p in [p0, p1] {
+            let df = ParquetReader::new(File::open(p).unwrap()).finish().unwrap();
+            all.extend(df.column("n").unwrap().i64().unwrap().into_no_null_iter());
+        }
+        assert_eq!(all, (0..15).collect::<Vec<i64>>());
+    }
 }
