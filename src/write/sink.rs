@@ -120,8 +120,9 @@ impl TableWriter {
             self.pending.push(chunk);
         }
         let group = self.cfg.row_group_rows;
-        let over_bytes = self.pending_bytes >= ROW_GROUP_MAX_BYTES;
-        if self.pending_rows == 0 || !(all || over_bytes || self.pending_rows >= group) {
+        // Write the rest too (as a shorter group) at the end of a part or past the byte cap.
+        let flush_all = all || self.pending_bytes >= ROW_GROUP_MAX_BYTES;
+        if self.pending_rows == 0 || !(flush_all || self.pending_rows >= group) {
             return Ok(());
         }
         let mut frames = std::mem::take(&mut self.pending).into_iter();
@@ -133,7 +134,7 @@ impl TableWriter {
         let bytes_per_row = self.pending_bytes / self.pending_rows;
         let w = self.parquet.as_mut().expect("checked above");
         let mut offset = 0;
-        while df.height() - offset >= group || (offset < df.height() && (all || over_bytes)) {
+        while offset < df.height() && (flush_all || df.height() - offset >= group) {
             let take = group.min(df.height() - offset);
             // One chunk per call: polars writes each chunk of a frame as its own row group.
             let mut rows = df.slice(offset as i64, take);
