@@ -55,6 +55,7 @@ pub use train::{train, EpochReport, TrainOptions, TrainReport};
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use cache::WordCache;
 use features::{atoms_with, base_context_features, doc_label_features, TokenAtoms};
@@ -156,8 +157,13 @@ pub enum NerError {
 /// A trained tagger. Immutable after loading; share it by reference across threads.
 #[derive(Debug, Clone)]
 pub struct NerModel {
+    /// For a loaded model, the stages hold only their decoding tables: the weights live in
+    /// `joint`, built straight from the file (see `model::from_bytes_for_tagging`).
     data: ModelData,
     joint: Joint,
+    /// The file a loaded model came from, which is what [`NerModel::save`] writes back (its
+    /// `f32` stage tables, which a re-serialisation would need, are never built).
+    file: Option<Arc<[u8]>>,
     /// Distinguishes models in the per-thread word caches (clones share it: same weights).
     id: u64,
 }
@@ -191,7 +197,14 @@ impl NerModel {
 
     /// Parses model bytes (e.g. from `include_bytes!`); `origin` names the source in errors.
     pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Self, NerError> {
-        Ok(Self::from_data(model::from_bytes(bytes, origin)?))
+        let (data, joint) = model::from_bytes_for_tagging(bytes, origin)?;
+        let id = NEXT_MODEL_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(NerModel {
+            data,
+            joint,
+            file: Some(Arc::from(bytes)),
+            id,
+        })
     }
 
     /// Writes the model file (atomically: temp name, then rename).
@@ -201,10 +214,13 @@ impl NerModel {
             source,
         };
         let tmp = path.with_extension("tmp");
-        let bytes = model::to_bytes(&self.data).map_err(|reason| NerError::Corrupt {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let bytes = match &self.file {
+            Some(f) => f.to_vec(),
+            None => model::to_bytes(&self.data).map_err(|reason| NerError::Corrupt {
+                path: path.to_path_buf(),
+                reason,
+            })?,
+        };
         std::fs::write(&tmp, bytes).map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
     }
@@ -212,7 +228,12 @@ impl NerModel {
     pub(crate) fn from_data(data: ModelData) -> Self {
         let joint = Joint::new(&data.stage1, &data.stage2);
         let id = NEXT_MODEL_ID.fetch_add(1, Ordering::Relaxed);
-        NerModel { data, joint, id }
+        NerModel {
+            data,
+            joint,
+            file: None,
+            id,
+        }
     }
 
     /// Tags one document given as sentences of tokens. Returns one span list per sentence,

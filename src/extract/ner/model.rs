@@ -479,6 +479,74 @@ impl Joint {
         }
     }
 
+    /// The joint table straight from the file's 16-bit columns, without the `f32` stage
+    /// tables [`Joint::new`] starts from: tagging never reads those, and building them was a
+    /// third of the tagger's start-up and ~25 MB of pages touched once. Every weight is
+    /// computed exactly as `Joint::new(read_stage(..), read_stage(..))` would (same `f32`
+    /// products, same scale, same rounding; tested), so the two give identical scores. Rows
+    /// are numbered in file order, stage 1's keys first.
+    fn from_columns(cols: [&StageColumns<'_>; 2]) -> Joint {
+        let mut row_of = U64Map::with_capacity(cols[0].keys.len() + cols[1].keys.len());
+        let mut entries: Vec<(u64, u32)> = Vec::with_capacity(cols[0].keys.len());
+        // Per stage, the joint row of each of its file rows.
+        let rows: [Vec<u32>; 2] = cols.map(|c| {
+            c.keys
+                .iter()
+                .map(|&k| match row_of.get(k) {
+                    Some(r) => r,
+                    None => {
+                        let r = entries.len() as u32;
+                        row_of.insert(k, r);
+                        entries.push((k, r));
+                        r
+                    }
+                })
+                .collect()
+        });
+        drop(row_of);
+        // `Joint::new` scales by the largest |f32 weight|; rounding is monotonic, so that is
+        // the largest |i16| times the file's scale.
+        let scale = cols.map(|c| {
+            let top = max_abs_i16(c.block);
+            let max = 0f32.max(f32::from(top) * c.scale);
+            if max > 0.0 {
+                max / 32767.0
+            } else {
+                1.0
+            }
+        });
+        let mut weights = vec![0i16; entries.len() * 2 * NT];
+        // The file is tag-major: a tile of rows is gathered into `f32` rows first (the same
+        // products `read_stage` makes), then each row is quantised into its joint slot.
+        const TILE: usize = 64;
+        let mut tile = [[0f32; NT]; TILE];
+        for (half, c) in cols.into_iter().enumerate() {
+            let n = c.keys.len();
+            for i0 in (0..n).step_by(TILE) {
+                let len = TILE.min(n - i0);
+                for (t, column) in c.block.chunks_exact((n * 2).max(1)).enumerate().take(NT) {
+                    let src = &column[i0 * 2..(i0 + len) * 2];
+                    for (row, v) in tile.iter_mut().zip(src.chunks_exact(2)) {
+                        row[t] = f32::from(i16::from_le_bytes([v[0], v[1]])) * c.scale;
+                    }
+                }
+                for (row, &r) in tile.iter().zip(&rows[half][i0..i0 + len]) {
+                    let at = r as usize * 2 * NT + half * NT;
+                    if let Some(dst) = weights.get_mut(at..at + NT) {
+                        for (d, w) in dst.iter_mut().zip(row) {
+                            *d = quantize(w / scale[half]);
+                        }
+                    }
+                }
+            }
+        }
+        Joint {
+            table: FpMap::new(&entries),
+            weights,
+            scale,
+        }
+    }
+
     /// Resolves features to weight rows (absent features are skipped). Done for a whole
     /// document before any arithmetic, so the table's cache misses overlap instead of
     /// stalling the additions one by one.
@@ -612,8 +680,8 @@ struct Reader<'a> {
     b: &'a [u8],
     at: usize,
 }
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self.at.checked_add(n).ok_or("length overflow")?;
         let s = self
             .b
@@ -711,6 +779,57 @@ fn read_stage(r: &mut Reader) -> Result<Stage, String> {
     Ok(s)
 }
 
+/// The largest |value| of little-endian `i16`s, in blocks the compiler can vectorise.
+fn max_abs_i16(bytes: &[u8]) -> u16 {
+    let abs = |v: &[u8]| i16::from_le_bytes([v[0], v[1]]).unsigned_abs();
+    let mut lanes = [0u16; 16];
+    let mut blocks = bytes.chunks_exact(32);
+    for b in &mut blocks {
+        for (m, v) in lanes.iter_mut().zip(b.chunks_exact(2)) {
+            *m = (*m).max(abs(v));
+        }
+    }
+    let rest = blocks
+        .remainder()
+        .chunks_exact(2)
+        .map(abs)
+        .max()
+        .unwrap_or(0);
+    lanes.into_iter().max().unwrap_or(0).max(rest)
+}
+
+/// A stage as the file stores it, borrowed from the payload: what [`Joint::from_columns`]
+/// needs, with no tables built.
+struct StageColumns<'a> {
+    scale: f32,
+    keys: Vec<u64>,
+    /// `NT` columns of `keys.len()` little-endian `i16`s.
+    block: &'a [u8],
+}
+
+/// [`read_stage`] for tagging: the decoding tables (transitions, start, end) in a [`Stage`]
+/// without feature table or weights, and the weights left as the file's columns.
+fn read_stage_columns<'a>(r: &mut Reader<'a>) -> Result<(Stage, StageColumns<'a>), String> {
+    let scale = r.f32()?;
+    let n = r.count(8 + 2 * NT)?;
+    let keys = (0..n)
+        .map(|_| r.u64())
+        .collect::<Result<Vec<u64>, String>>()?;
+    let block = r.take(n * NT * 2)?;
+    let mut fl = |k: usize| -> Result<Vec<f32>, String> { (0..k).map(|_| r.f32()).collect() };
+    let trans = fl(NT * NT)?;
+    let start = fl(NT)?;
+    let end = fl(NT)?;
+    let mut s = Stage {
+        trans,
+        start,
+        end,
+        ..Stage::default()
+    };
+    s.prepare();
+    Ok((s, StageColumns { scale, keys, block }))
+}
+
 /// Serialises a model to file bytes (the error is zstd's message).
 pub(crate) fn to_bytes(m: &ModelData) -> Result<Vec<u8>, String> {
     let mut w = Writer(Vec::new());
@@ -749,8 +868,39 @@ pub(crate) fn to_bytes(m: &ModelData) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Parses file bytes; `path` names the source in errors.
+/// Parses file bytes into the full model, `f32` stage tables included (what training
+/// builds); `path` names the source in errors.
+#[cfg(test)]
 pub(crate) fn from_bytes(bytes: &[u8], path: &Path) -> Result<ModelData, NerError> {
+    let raw = payload(bytes, path)?;
+    parse_payload(&raw, false)
+        .map(|(m, _)| m)
+        .map_err(|reason| corrupt(path, reason))
+}
+
+/// Parses file bytes into what tagging needs: the model without its `f32` stage weights
+/// (their decoding tables only) and the joint table built straight from the file.
+pub(crate) fn from_bytes_for_tagging(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(ModelData, Joint), NerError> {
+    let raw = payload(bytes, path)?;
+    match parse_payload(&raw, true) {
+        Ok((m, Some(j))) => Ok((m, j)),
+        Ok((_, None)) => Err(corrupt(path, "no joint table".into())),
+        Err(reason) => Err(corrupt(path, reason)),
+    }
+}
+
+fn corrupt(path: &Path, reason: String) -> NerError {
+    NerError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+/// Checks the header and checksum and decompresses the payload.
+fn payload(bytes: &[u8], path: &Path) -> Result<Vec<u8>, NerError> {
     let bad = |reason: String| NerError::Corrupt {
         path: path.to_path_buf(),
         reason,
@@ -779,11 +929,11 @@ pub(crate) fn from_bytes(bytes: &[u8], path: &Path) -> Result<ModelData, NerErro
             "declared payload size {raw_len} is implausible"
         )));
     }
-    let raw = zstd::bulk::decompress(payload, raw_len).map_err(|e| bad(e.to_string()))?;
-    parse_payload(&raw).map_err(bad)
+    zstd::bulk::decompress(payload, raw_len).map_err(|e| bad(e.to_string()))
 }
 
-fn parse_payload(raw: &[u8]) -> Result<ModelData, String> {
+/// The payload's model; with `for_tagging`, stages without weights plus the joint table.
+fn parse_payload(raw: &[u8], for_tagging: bool) -> Result<(ModelData, Option<Joint>), String> {
     let mut r = Reader { b: raw, at: 0 };
     let n_lex = r.count(8 + 2 * N_CLUSTER_LEVELS + 1)?;
     let mut lexicon = Lexicon {
@@ -810,20 +960,27 @@ fn parse_payload(raw: &[u8]) -> Result<ModelData, String> {
         let bits = r.u32()?;
         gazetteer.map.insert(k, bits);
     }
-    let stage1 = read_stage(&mut r)?;
-    let stage2 = read_stage(&mut r)?;
+    let (stage1, stage2, joint) = if for_tagging {
+        let (s1, c1) = read_stage_columns(&mut r)?;
+        let (s2, c2) = read_stage_columns(&mut r)?;
+        let joint = Joint::from_columns([&c1, &c2]);
+        (s1, s2, Some(joint))
+    } else {
+        (read_stage(&mut r)?, read_stage(&mut r)?, None)
+    };
     let conf_slope = r.f32()?;
     let conf_bias = r.f32()?;
     if r.at != raw.len() {
         return Err(format!("{} trailing bytes", raw.len() - r.at));
     }
-    Ok(ModelData {
+    let model = ModelData {
         res: Resources { lexicon, gazetteer },
         stage1,
         stage2,
         conf_slope,
         conf_bias,
-    })
+    };
+    Ok((model, joint))
 }
 
 #[cfg(test)]
@@ -1009,5 +1166,102 @@ mod tests {
         let err = from_bytes(&bad, Path::new("m.bin")).expect_err("corrupt");
         assert!(err.to_string().contains("m.bin"));
         assert!(from_bytes(b"junk", Path::new("m.bin")).is_err());
+        assert!(from_bytes_for_tagging(&bad, Path::new("m.bin")).is_err());
+    }
+
+    /// Key → (stage-1 row, stage-2 row) of a joint table, whatever its row numbering.
+    fn joint_rows(j: &Joint, keys: &[u64]) -> Vec<Option<Vec<i16>>> {
+        keys.iter()
+            .map(|&k| {
+                let r = j.table.get(k)? as usize;
+                Some(j.weights[r * 2 * NT..(r + 1) * 2 * NT].to_vec())
+            })
+            .collect()
+    }
+
+    /// The direct load gives the joint table that building it from the `f32` stage tables
+    /// gives: same scales, same 16-bit weights for every key (rows may be numbered apart).
+    fn assert_direct_load_equals_staged(bytes: &[u8]) {
+        let path = Path::new("m.bin");
+        let full = from_bytes(bytes, path).expect("full load");
+        let staged = Joint::new(&full.stage1, &full.stage2);
+        let (lite, direct) = from_bytes_for_tagging(bytes, path).expect("tagging load");
+        assert_eq!(staged.scale, direct.scale);
+        assert_eq!(staged.weights.len(), direct.weights.len());
+        let keys: Vec<u64> = full
+            .stage1
+            .table
+            .keys()
+            .chain(full.stage2.table.keys())
+            .collect();
+        assert_eq!(joint_rows(&staged, &keys), joint_rows(&direct, &keys));
+        for (a, b) in [(&full.stage1, &lite.stage1), (&full.stage2, &lite.stage2)] {
+            assert_eq!(a.masked, b.masked);
+            assert_eq!(a.start, b.start);
+            assert_eq!(a.end, b.end);
+            assert!(b.weights.is_empty() && b.table.len() == 0);
+        }
+        assert_eq!(full.conf_slope, lite.conf_slope);
+        assert_eq!(
+            full.res.lexicon.entries.len(),
+            lite.res.lexicon.entries.len()
+        );
+    }
+
+    #[test]
+    fn direct_load_equals_staged_joint_on_random_stages() {
+        // Keys shared by both stages and keys of one stage only, weights of every sign and
+        // magnitude (a deterministic LCG, no dependency).
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            x
+        };
+        let mut stage = |keys: std::ops::Range<u64>| {
+            let mut s = tiny_stage();
+            s.table = U64Map::default();
+            s.weights.clear();
+            for (i, k) in keys.enumerate() {
+                s.table.insert(k * 7919, i as u32);
+                for _ in 0..NT {
+                    let v = (next() >> 40) as i32 - (1 << 23);
+                    s.weights.push(v as f32 / 1234.5);
+                }
+            }
+            s
+        };
+        let m = ModelData {
+            stage1: stage(1..400),
+            stage2: stage(250..700),
+            conf_slope: 1.5,
+            ..ModelData::default()
+        };
+        assert_direct_load_equals_staged(&to_bytes(&m).expect("serialises"));
+        // An all-zero stage (scale 1) and an empty one.
+        let zero = ModelData {
+            stage1: {
+                let mut s = stage(1..5);
+                s.weights.iter_mut().for_each(|w| *w = 0.0);
+                s
+            },
+            stage2: {
+                let mut s = Stage::default();
+                s.prepare();
+                s
+            },
+            ..ModelData::default()
+        };
+        assert_direct_load_equals_staged(&to_bytes(&zero).expect("serialises"));
+    }
+
+    /// The same on the shipped model (skips without it).
+    #[test]
+    fn direct_load_equals_staged_joint_on_the_shipped_model() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/models/ner-conll2003.bin");
+        let Ok(bytes) = std::fs::read(&path) else {
+            eprintln!("skipping: needs {}", path.display());
+            return;
+        };
+        assert_direct_load_equals_staged(&bytes);
     }
 }
