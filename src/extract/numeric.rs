@@ -625,7 +625,7 @@ fn money_at(
     {
         used += 1;
     }
-    Some((used, EntityType::Money, money(&digits, pow + extra, code)))
+    Some((used, EntityType::Money, money(digits, pow + extra, code)))
 }
 
 /// `amount` as for [`money_at`]. A scale word after the number ("5 million") is no percent
@@ -671,14 +671,14 @@ fn quantity_at(words: &[&str], i: usize, amount: Option<&AmountAt>) -> Found {
         return Some((
             n + 3,
             EntityType::Quantity,
-            Some(format!("{} bbl/d", scale_decimal(&digits, pow))),
+            Some(format!("{} bbl/d", scale_decimal(digits, pow))),
         ));
     }
     let unit = unit_word(w)?;
     Some((
         n + 1,
         EntityType::Quantity,
-        Some(format!("{} {unit}", scale_decimal(&digits, pow))),
+        Some(format!("{} {unit}", scale_decimal(digits, pow))),
     ))
 }
 
