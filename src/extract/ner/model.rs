@@ -483,8 +483,11 @@ impl Joint {
     /// tables [`Joint::new`] starts from: tagging never reads those, and building them was a
     /// third of the tagger's start-up and ~25 MB of pages touched once. Every weight is
     /// computed exactly as `Joint::new(read_stage(..), read_stage(..))` would (same `f32`
-    /// products, same scale, same rounding; tested), so the two give identical scores. Rows
-    /// are numbered in file order, stage 1's keys first.
+    /// products, same scale, same rounding; tested), so every key has the same 16-bit weights.
+    /// Rows are numbered in file order, stage 1's keys first, so the fingerprint table is
+    /// filled in another order than `Joint::new`'s: only for two keys sharing a 32-bit
+    /// fingerprint and a probe chain (none in the shipped model, whose tagging is tested
+    /// equal) could that change which of them answers a lookup.
     fn from_columns(cols: [&StageColumns<'_>; 2]) -> Joint {
         let mut row_of = U64Map::with_capacity(cols[0].keys.len() + cols[1].keys.len());
         let mut entries: Vec<(u64, u32)> = Vec::with_capacity(cols[0].keys.len());
@@ -506,15 +509,7 @@ impl Joint {
         drop(row_of);
         // `Joint::new` scales by the largest |f32 weight|; rounding is monotonic, so that is
         // the largest |i16| times the file's scale.
-        let scale = cols.map(|c| {
-            let top = max_abs_i16(c.block);
-            let max = 0f32.max(f32::from(top) * c.scale);
-            if max > 0.0 {
-                max / 32767.0
-            } else {
-                1.0
-            }
-        });
+        let scale = cols.map(|c| joint_scale(max_abs_i16(c.block), c.scale));
         let mut weights = vec![0i16; entries.len() * 2 * NT];
         // The file is tag-major: a tile of rows is gathered into `f32` rows first (the same
         // products `read_stage` makes), then each row is quantised into its joint slot.
@@ -777,6 +772,19 @@ fn read_stage(r: &mut Reader) -> Result<Stage, String> {
     };
     s.prepare();
     Ok(s)
+}
+
+/// The joint scale `Joint::new` derives from a stage's largest |f32 weight|, from the largest
+/// |i16| in the file and the file's scale: |i16 × s| = |i16| × |s| exactly in `f32` and
+/// rounding is monotonic, so this is that maximum for any scale (negative, NaN and infinite
+/// ones included, as a damaged file may hold; tested).
+fn joint_scale(top: u16, file_scale: f32) -> f32 {
+    let max = 0f32.max(f32::from(top) * file_scale.abs());
+    if max > 0.0 {
+        max / 32767.0
+    } else {
+        1.0
+    }
 }
 
 /// The largest |value| of little-endian `i16`s, in blocks the compiler can vectorise.
@@ -1252,6 +1260,48 @@ mod tests {
             ..ModelData::default()
         };
         assert_direct_load_equals_staged(&to_bytes(&zero).expect("serialises"));
+    }
+
+    /// The direct scale equals the staged one for every kind of file scale and weight set.
+    #[test]
+    fn joint_scale_equals_the_staged_maximum() {
+        let staged = |ws: &[i16], s: f32| {
+            let max = ws
+                .iter()
+                .map(|&w| f32::from(w) * s)
+                .fold(0f32, |m, v| m.max(v.abs()));
+            if max > 0.0 {
+                max / 32767.0
+            } else {
+                1.0
+            }
+        };
+        let sets: [&[i16]; 5] = [&[], &[0, 0], &[5, -7, 3], &[-32767, 12], &[32767, -1, 0]];
+        let scales = [
+            1.0,
+            0.5,
+            -2.0,
+            1e-3,
+            -1e-40,
+            0.0,
+            -0.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MAX,
+        ];
+        for ws in sets {
+            let top = ws.iter().map(|w| w.unsigned_abs()).max().unwrap_or(0);
+            let bytes: Vec<u8> = ws.iter().flat_map(|w| w.to_le_bytes()).collect();
+            assert_eq!(max_abs_i16(&bytes), top);
+            for s in scales {
+                let (a, b) = (staged(ws, s), joint_scale(top, s));
+                assert!(
+                    a == b || (a.is_nan() && b.is_nan()),
+                    "{ws:?} {s}: {a} vs {b}"
+                );
+            }
+        }
     }
 
     /// The same on the shipped model (skips without it).
