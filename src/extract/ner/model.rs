@@ -737,40 +737,28 @@ fn write_stage(w: &mut Writer, s: &Stage) {
 }
 
 fn read_stage(r: &mut Reader) -> Result<Stage, String> {
-    let scale = r.f32()?;
-    let n = r.count(8 + 2 * NT)?;
+    let (mut s, c) = read_stage_columns(r)?;
+    let n = c.keys.len();
     let mut table = U64Map::with_capacity(n);
-    for i in 0..n {
-        table.insert(r.u64()?, i as u32);
+    for (i, &k) in c.keys.iter().enumerate() {
+        table.insert(k, i as u32);
     }
-    // One bounds check for the whole block (the count was checked against the payload).
-    // The file stores it tag by tag; it is copied in tiles of rows, so that the writes of
-    // all 17 tags land in a few kB instead of striding over the whole 10 MB array 17 times.
+    // The file stores the weights tag by tag; they are copied in tiles of rows, so that the
+    // writes of all 17 tags land in a few kB instead of striding over the whole 10 MB array
+    // 17 times.
     const TILE: usize = 64;
-    let block = r.take(n * NT * 2)?;
     let mut weights = vec![0f32; n * NT];
     for i0 in (0..n).step_by(TILE) {
         let rows = TILE.min(n - i0);
-        for (t, column) in block.chunks_exact((n * 2).max(1)).enumerate() {
+        for (t, column) in c.block.chunks_exact((n * 2).max(1)).enumerate() {
             let dst = &mut weights[i0 * NT..(i0 + rows) * NT];
             for (k, v) in column[i0 * 2..(i0 + rows) * 2].chunks_exact(2).enumerate() {
-                dst[k * NT + t] = f32::from(i16::from_le_bytes([v[0], v[1]])) * scale;
+                dst[k * NT + t] = f32::from(i16::from_le_bytes([v[0], v[1]])) * c.scale;
             }
         }
     }
-    let mut fl = |k: usize| -> Result<Vec<f32>, String> { (0..k).map(|_| r.f32()).collect() };
-    let trans = fl(NT * NT)?;
-    let start = fl(NT)?;
-    let end = fl(NT)?;
-    let mut s = Stage {
-        table,
-        weights,
-        trans,
-        start,
-        end,
-        masked: Vec::new(),
-    };
-    s.prepare();
+    s.table = table;
+    s.weights = weights;
     Ok(s)
 }
 
@@ -815,8 +803,9 @@ struct StageColumns<'a> {
     block: &'a [u8],
 }
 
-/// [`read_stage`] for tagging: the decoding tables (transitions, start, end) in a [`Stage`]
-/// without feature table or weights, and the weights left as the file's columns.
+/// A stage's decoding tables (transitions, start, end) in a [`Stage`] without feature table
+/// or weights, and the weights left as the file's columns: all tagging needs (see
+/// [`Joint::from_columns`]); [`read_stage`] builds the `f32` tables from them for training.
 fn read_stage_columns<'a>(r: &mut Reader<'a>) -> Result<(Stage, StageColumns<'a>), String> {
     let scale = r.f32()?;
     let n = r.count(8 + 2 * NT)?;
