@@ -522,7 +522,9 @@ fn upper_may_start(w: &str) -> bool {
                 | "dec"
         )
     };
-    is(w.ascii_lower().as_str()) || is(t.ascii_lower().as_str())
+    // Lowercased once: "U.S." is listed with its dots, "Sept." and "Jan." without.
+    let l = w.ascii_lower();
+    is(l.as_str()) || (t.len() < w.len() && is(l.trim_end_matches('.')))
 }
 
 type Found = Option<(usize, EntityType, Option<String>)>;
