@@ -113,17 +113,33 @@ mod tests {
     #[test]
     fn ascii_path_equals_unicode_path() {
         let all: String = (0u8..128).map(char::from).collect();
-        let text = format!("{all} Mixed CASE 1,000.50 x\u{b}y {all}");
-        for lowercase in [true, false] {
-            for fold_punctuation in [true, false] {
-                let opts = NormalizeOptions {
-                    lowercase,
-                    fold_punctuation,
-                };
-                let (mut a, mut u) = (Vec::new(), Vec::new());
-                ascii_tokens(&text, opts, |t| a.push(t.to_string()));
-                unicode_tokens(&text, opts, |t| u.push(t.to_string()));
-                assert_eq!(a, u, "{opts:?}");
+        let mut texts = vec![format!("{all} Mixed CASE 1,000.50 x\u{b}y {all}")];
+        // Random short texts: words at either end, runs of marks and spaces, mixed case.
+        let alphabet = b"aZ9qQ ,.-'\n\t\x01\x7f";
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..2000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let len = (x >> 59) as usize;
+            let text: String = (0..len)
+                .map(|k| {
+                    let r = x.rotate_left(5 * k as u32 + 7) as usize;
+                    char::from(alphabet[r % alphabet.len()])
+                })
+                .collect();
+            texts.push(text);
+        }
+        for text in &texts {
+            for lowercase in [true, false] {
+                for fold_punctuation in [true, false] {
+                    let opts = NormalizeOptions {
+                        lowercase,
+                        fold_punctuation,
+                    };
+                    let (mut a, mut u) = (Vec::new(), Vec::new());
+                    ascii_tokens(text, opts, |t| a.push(t.to_string()));
+                    unicode_tokens(text, opts, |t| u.push(t.to_string()));
+                    assert_eq!(a, u, "{text:?} {opts:?}");
+                }
             }
         }
     }
