@@ -223,17 +223,16 @@ fn title_before(gaz: &Gazetteer, v: &View, skip: bool, out: &mut Vec<Relation>) 
     // The person starts where the title ends or where it starts, and a title is at most
     // six words: a word with no person starting within six words of it needs no title
     // lookup (most words of most sentences; the lookup was ~2% of a run).
-    let persons: Vec<usize> = v
-        .spans
-        .iter()
-        .filter(|s| v.etype(s.2) == EntityType::Person)
-        .map(|s| s.0)
-        .collect();
-    if skip && persons.is_empty() {
+    let person_from = |from: usize, to: usize| {
+        v.spans
+            .iter()
+            .any(|s| s.0 >= from && s.0 <= to && v.etype(s.2) == EntityType::Person)
+    };
+    if skip && !person_from(v.range.start, v.range.end) {
         return;
     }
     for t in v.range.clone() {
-        if skip && !persons.iter().any(|&p| p >= t && p <= t + TITLE_MAX_WORDS) {
+        if skip && !person_from(t, t + TITLE_MAX_WORDS) {
             continue;
         }
         let Some(n) = v.title(gaz, t) else { continue };
