@@ -420,6 +420,8 @@ fn tokenize_with(text: &str, fast: bool) -> Vec<Token> {
             char_idx += 1;
             continue;
         }
+        // `b` only ever moves by whole chars, so it is on a char boundary here and the
+        // fallback below is never taken (it stands in for a panic in a library).
         let c = match bytes[b] {
             byte @ 0..=0x7F => char::from(byte),
             _ => text[b..]

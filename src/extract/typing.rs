@@ -438,7 +438,8 @@ mod tests {
 
     /// Skipping words that cannot start a name finds exactly the candidates that looking
     /// up every word finds: on every sample article (with and without some words taken by
-    /// model mentions) and on names that start in lower case or with a digit.
+    /// model mentions) and on a text mixing listed names that start in lower case
+    /// ("al-Qaeda") with digit-initial and lower-case words.
     #[test]
     fn skipping_non_name_words_finds_the_same_candidates() {
         let g = shipped();

@@ -66,7 +66,9 @@ struct View<'a> {
     spans: Vec<(usize, usize, usize)>,
 }
 
-/// Words a title spans at most ("Deputy Assistant Secretary of State for ...").
+/// The window [`View::title`] reads: no title it finds is longer, which is what lets
+/// [`title_before`] skip words with no person starting within this many words (the listed
+/// titles have at most three words; a longer one would be cut at six).
 const TITLE_MAX_WORDS: usize = 6;
 
 impl View<'_> {
@@ -105,7 +107,7 @@ impl View<'_> {
         if !gaz.starts_title(self.word(t)) {
             return None;
         }
-        // Up to six words from `t`, on the stack.
+        // Up to `TITLE_MAX_WORDS` words from `t`, on the stack.
         let mut words = [""; TITLE_MAX_WORDS];
         let n = self.range.end.min(t + TITLE_MAX_WORDS).saturating_sub(t);
         for (k, w) in words[..n].iter_mut().enumerate() {

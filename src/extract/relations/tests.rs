@@ -283,8 +283,8 @@ fn one_sentence_words_match_the_whole_document_words() {
 }
 
 /// The title rule's skip of words with no person close after them finds exactly the
-/// relations that trying every word finds, on every sample article and on title
-/// constructions of several lengths.
+/// relations that trying every word finds, on every sample article and on listed titles
+/// of one to three words before names (and an unlisted longer one that yields nothing).
 #[test]
 fn title_skip_finds_the_same_pattern_relations() {
     let (x, rel) = setup();
