@@ -262,9 +262,21 @@ impl Extractor {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::doc::EntityType;
+
+    /// The `text` of every record of the sample corpus, for tests that check an extraction
+    /// shortcut against the plain path on real articles.
+    pub(crate) fn sample_texts() -> Vec<String> {
+        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample/articles.jsonl");
+        std::fs::read_to_string(sample)
+            .expect("sample corpus")
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["text"].as_str().map(str::to_string))
+            .collect()
+    }
 
     fn extractor() -> Extractor {
         Extractor::from_config(&ExtractConfig::default(), Path::new(".")).unwrap()

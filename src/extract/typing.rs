@@ -443,13 +443,7 @@ mod tests {
     #[test]
     fn skipping_non_name_words_finds_the_same_candidates() {
         let g = shipped();
-        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample/articles.jsonl");
-        let mut texts: Vec<String> = std::fs::read_to_string(sample)
-            .expect("sample corpus")
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["text"].as_str().map(str::to_string))
-            .collect();
+        let mut texts = crate::extract::tests::sample_texts();
         texts.push(
             "al-Qaeda and al-Assad met the de Gaulle camp in the Hague, and iPhone maker \
              Apple, 3M and the 7-Eleven chain in New York; the US and U.S. and EU too."

@@ -288,13 +288,7 @@ fn one_sentence_words_match_the_whole_document_words() {
 #[test]
 fn title_skip_finds_the_same_pattern_relations() {
     let (x, rel) = setup();
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample/articles.jsonl");
-    let mut texts: Vec<String> = std::fs::read_to_string(sample)
-        .expect("sample corpus")
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["text"].as_str().map(str::to_string))
-        .collect();
+    let mut texts = crate::extract::tests::sample_texts();
     texts.push(
         "Secretary of State John Kerry met Syria's President Bashar al-Assad. U.S. Deputy \
          Assistant Secretary of State for Near Eastern Affairs Anne Smith and Iraq Prime \
