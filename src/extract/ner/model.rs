@@ -562,6 +562,12 @@ impl Joint {
         row_offs.push(rows.len());
     }
 
+    /// Prefetches the table slot of feature `f` (see [`Joint::resolve_all`]).
+    #[inline(always)]
+    pub(crate) fn prefetch_feature(&self, f: u64) {
+        self.table.prefetch(f);
+    }
+
     /// Prefetches the weight row `r` (both stages: 68 bytes, two cache lines at most).
     #[inline(always)]
     pub(crate) fn prefetch_row(&self, r: u32) {
