@@ -58,6 +58,14 @@ fn civil(secs: u64) -> (i64, u32, u32, u64, u64, u64) {
     (y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
+/// Slot of `key` in an open-addressing table of `2^(64 - shift)` slots (Fibonacci hashing).
+/// The keys of newsmill's tables are hashes already; the multiply's top bits still spread
+/// clustered ones, and the slot is known before the lookup, so it can be prefetched.
+#[inline(always)]
+pub(crate) fn fib_slot(key: u64, shift: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
 /// Hints the CPU to pull the cache line holding `x` into L1. A hint only: it never faults
 /// and changes no result.
 #[inline(always)]

@@ -32,10 +32,8 @@ impl BandMap {
 
     #[inline]
     fn home(&self, key: u32) -> usize {
-        // Fibonacci hashing: band keys are hashes already, the multiply spreads them over
-        // the table's size in its top bits.
         let bits = self.slots.len().trailing_zeros();
-        ((u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> (64 - bits)) as usize
+        crate::util::fib_slot(u64::from(key), 64 - bits)
     }
 
     /// Hints the CPU to fetch `key`'s home slot; changes nothing.

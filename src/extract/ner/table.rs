@@ -43,8 +43,7 @@ impl U64Map {
 
     #[inline]
     fn slot(&self, key: u64) -> usize {
-        // Fibonacci hashing: the top bits of a multiply spread clustered keys well.
-        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+        crate::util::fib_slot(key, self.shift)
     }
 
     /// Inserts or overwrites `key`.
@@ -160,7 +159,7 @@ impl FpMap {
 
     #[inline]
     fn slot(&self, key: u64) -> usize {
-        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+        crate::util::fib_slot(key, self.shift)
     }
 
     /// Asks the CPU to start loading `key`'s first slot: the table is larger than the L2

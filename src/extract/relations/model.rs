@@ -314,7 +314,7 @@ const LOOKAHEAD: usize = 8;
 /// that competes for the cache with the tagger's, and a `HashMap` cannot be asked where a
 /// key's slot is before the lookup. Here every lookup is prefetched [`LOOKAHEAD`] features
 /// ahead, so the misses overlap. The scores are the same sums in the same order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct ScoreTable {
     slots: Vec<Slot>,
     shift: u32,
@@ -350,8 +350,7 @@ impl ScoreTable {
 
     #[inline]
     fn slot(&self, key: u64) -> usize {
-        // Fibonacci hashing: the keys are hashes already, but clustered ones stay spread.
-        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+        crate::util::fib_slot(key, self.shift)
     }
 
     #[inline]
@@ -366,10 +365,11 @@ impl ScoreTable {
         if key == 0 {
             return self.zero.as_ref();
         }
-        let mask = self.slots.len().wrapping_sub(1);
+        // At least eight slots, at most half full: the probe always meets an empty one.
+        let mask = self.slots.len() - 1;
         let mut i = self.slot(key);
         loop {
-            let s = self.slots.get(i)?;
+            let s = &self.slots[i];
             if s.key == key {
                 return Some(&s.w);
             }
